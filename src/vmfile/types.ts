@@ -9,8 +9,18 @@ export type BoxSource =
   /** An explicit image: a URL (http, https, file) or a local path resolved against the Vmfile's folder. */
   | {
       readonly kind: 'url'
+      /**
+       * An http(s) or file:// URL exactly as written, or an absolute local path. A relative path
+       * is resolved against the Vmfile's folder but stays a path (not a file:// URL): that is what
+       * fs calls and qemu-img take, and what users recognise in messages. Tell the two apart by
+       * the leading "/".
+       */
       readonly url: string
-      /** Exactly one of sha256 / checksumUrl is set. */
+      /**
+       * For an http(s) url exactly one of sha256 / checksumUrl is set; for a file:// URL or a local
+       * path at most one (neither is required). sha256 is 64 lower-case hex digits; checksumUrl is
+       * an http, https or file URL of a SHA256SUMS-style file.
+       */
       readonly sha256?: string
       readonly checksumUrl?: string
     }
