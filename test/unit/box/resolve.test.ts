@@ -1,0 +1,91 @@
+import {expect} from 'chai'
+
+import {CATALOG_DIR, hostArch, resolveBox} from '../../../src/box/catalog.js'
+import {rejection} from './helpers.js'
+
+const HEX = 'ab'.repeat(32)
+
+describe('box/resolve', () => {
+  it('maps Node architectures to libvirt ones and refuses the rest', () => {
+    expect(hostArch('x64')).to.equal('x86_64')
+    expect(hostArch('arm64')).to.equal('aarch64')
+    expect(() => hostArch('riscv64')).to.throw("This host's architecture (riscv64) is not supported")
+  })
+
+  it('resolves a catalog box for the requested architecture', async () => {
+    expect(await resolveBox({kind: 'catalog', name: 'debian-12'}, 'aarch64', CATALOG_DIR)).to.deep.equal({
+      name: 'debian-12',
+      url: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-arm64.qcow2',
+      checksum: {checksumUrl: 'https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS', algorithm: 'sha512'},
+      osId: 'debian12',
+    })
+    expect(await resolveBox({kind: 'catalog', name: 'ubuntu-24.04'}, 'x86_64')).to.deep.equal({
+      name: 'ubuntu-24.04',
+      url: 'https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.img',
+      checksum: {checksumUrl: 'https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS', algorithm: 'sha256'},
+      osId: 'ubuntu24.04',
+    })
+  })
+
+  it('names the known boxes and suggests the closest one for an unknown name', async () => {
+    const error = await rejection(() => resolveBox({kind: 'catalog', name: 'debian12'}, 'x86_64', CATALOG_DIR))
+    expect(error.code).to.equal('BOX_NOT_FOUND')
+    expect(error.message).to.equal('There is no box named "debian12"; did you mean debian-12?')
+    expect(error.detail).to.equal('Known boxes: debian-12, debian-13, ubuntu-22.04, ubuntu-24.04')
+    const far = await rejection(() => resolveBox({kind: 'catalog', name: 'windows'}, 'x86_64', CATALOG_DIR))
+    expect(far.message).to.equal('There is no box named "windows".')
+  })
+
+  it('suggests the closest known name for a typo', async () => {
+    const error = await rejection(() => resolveBox({kind: 'catalog', name: 'ubuntu-24.4'}, 'x86_64', CATALOG_DIR))
+    expect(error.message).to.equal('There is no box named "ubuntu-24.4"; did you mean ubuntu-24.04?')
+  })
+
+  it('refuses an architecture the box has no image for', async () => {
+    const error = await rejection(() => resolveBox({kind: 'catalog', name: 'debian-13'}, 'riscv64', CATALOG_DIR))
+    expect(error.code).to.equal('BOX_ARCH_UNSUPPORTED')
+    expect(error.message).to.equal('The box debian-13 has no image for riscv64.')
+    expect(error.detail).to.equal('It has images for: x86_64, aarch64.')
+  })
+
+  it('turns a URL with a sha256 into a request labelled after its file name', async () => {
+    const url = 'https://example.org/images/Fedora-Cloud-Base-Generic-41-1.4.x86_64.qcow2'
+    expect(await resolveBox({kind: 'url', url, sha256: `sha256:${HEX.toUpperCase()}`}, 'x86_64')).to.deep.equal({
+      name: 'Fedora-Cloud-Base-Generic-41-1.4.x86_64',
+      url,
+      checksum: {algorithm: 'sha256', digest: HEX},
+    })
+  })
+
+  it('takes the checksum file algorithm hint from its name', async () => {
+    const base = 'https://example.org/x/'
+    const checksumOf = async (file: string) =>
+      (await resolveBox({kind: 'url', url: `${base}a.img`, checksumUrl: `${base}${file}`}, 'x86_64')).checksum
+    expect(await checksumOf('SHA512SUMS')).to.deep.equal({algorithm: 'sha512', checksumUrl: `${base}SHA512SUMS`})
+    expect(await checksumOf('SHA256SUMS')).to.deep.equal({algorithm: 'sha256', checksumUrl: `${base}SHA256SUMS`})
+    expect(await checksumOf('CHECKSUM')).to.deep.equal({algorithm: 'sha256', checksumUrl: `${base}CHECKSUM`})
+  })
+
+  it('refuses an http(s) image without any checksum, but accepts a local file without one', async () => {
+    const error = await rejection(() => resolveBox({kind: 'url', url: 'https://example.org/a.qcow2'}, 'x86_64'))
+    expect(error.code).to.equal('BOX_UNVERIFIED')
+    expect(error.message).to.equal('Refusing to download https://example.org/a.qcow2 without a checksum.')
+    expect(await resolveBox({kind: 'url', url: '/srv/images/test.qcow2'}, 'x86_64')).to.deep.equal({
+      name: 'test',
+      url: '/srv/images/test.qcow2',
+      checksum: undefined,
+    })
+    expect((await resolveBox({kind: 'url', url: 'file:///srv/images/my%20image.img'}, 'x86_64')).name).to.equal('my image')
+  })
+
+  it('refuses malformed digests, relative paths and other schemes', async () => {
+    const bad = await rejection(() => resolveBox({kind: 'url', url: 'https://example.org/a.img', sha256: 'abc'}, 'x86_64'))
+    expect(bad.code).to.equal('BOX_INVALID_CHECKSUM')
+    expect(bad.message).to.equal('The sha256 given for https://example.org/a.img is not 64 hex digits: "abc".')
+    const relative = await rejection(() => resolveBox({kind: 'url', url: 'images/a.img', sha256: HEX}, 'x86_64'))
+    expect(relative.code).to.equal('BOX_INVALID_URL')
+    expect(relative.message).to.equal('Cannot use box URL "images/a.img": it is neither a URL nor an absolute path.')
+    const ftp = await rejection(() => resolveBox({kind: 'url', url: 'ftp://example.org/a.img', sha256: HEX}, 'x86_64'))
+    expect(ftp.message).to.equal('Cannot use box URL "ftp://example.org/a.img": the ftp scheme is not supported (use https, http or file).')
+  })
+})
