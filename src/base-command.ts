@@ -1,0 +1,80 @@
+import {Command, Flags} from '@oclif/core'
+
+import {InterruptedError, VmError, renderError} from './errors.js'
+import {projectOf, type Project} from './machine/project.js'
+import {createServices, type Services} from './services.js'
+import type {Output} from './ui/output.js'
+import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError} from './vmfile/load.js'
+import {formatProblems, hasErrors} from './vmfile/problem.js'
+
+/**
+ * What every vm command shares: --verbose, Ctrl-C handling, the Vmfile lookup, and the one place
+ * where errors become messages and exit codes (0 ok, 1 failure, 2 usage or Vmfile, 130 interrupted).
+ */
+export abstract class VmCommand extends Command {
+  static override baseFlags = {
+    verbose: Flags.boolean({
+      summary: 'Print every command vm runs (virsh, qemu-img, ssh) as a line you could run yourself.',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  protected readonly abort = new AbortController()
+  private interrupts = 0
+  private readonly onSigint = () => this.interrupted()
+
+  protected readonly out: Output = {
+    info: (line) => this.log(line),
+    warn: (line) => process.stderr.write(`${line}\n`),
+  }
+
+  public override async init(): Promise<void> {
+    await super.init()
+    process.on('SIGINT', this.onSigint)
+  }
+
+  protected services(verbose: boolean): Services {
+    return createServices({out: this.out, signal: this.abort.signal, verbose})
+  }
+
+  /** The project whose Vmfile is in the current folder or the nearest parent; all problems at once. */
+  protected async loadProject(env: NodeJS.ProcessEnv = process.env): Promise<Project> {
+    const path = await findVmfile(process.cwd())
+    if (!path) throw new VmfileNotFoundError(process.cwd())
+    const loaded = await loadVmfile(path, env)
+    if (!loaded.vmfile || hasErrors(loaded.problems)) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
+    if (loaded.problems.length > 0) this.out.warn(formatProblems(loaded.problems, loaded.source, loaded.displayName))
+    return projectOf(loaded.vmfile)
+  }
+
+  /** First Ctrl-C: stop and undo what this run made. Second: leave at once. */
+  private interrupted(): void {
+    this.interrupts += 1
+    if (this.interrupts === 1) {
+      process.stderr.write('\nInterrupted: cleaning up what this command made (Ctrl-C again to exit now).\n')
+      this.abort.abort(new InterruptedError())
+      return
+    }
+    process.stderr.write('Exiting at once; machines and volumes may be left half-made. `vm status` shows them, `vm destroy` removes them.\n')
+    process.exit(130)
+  }
+
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (this.abort.signal.aborted && !(error instanceof VmError)) error = new InterruptedError()
+    if (error instanceof VmError) {
+      process.stderr.write(`${renderError(error)}\n`)
+      if (this.flagsVerbose() && error.cause instanceof Error && error.cause.stack) process.stderr.write(`${error.cause.stack}\n`)
+      return this.exit(error.exitCode)
+    }
+    return super.catch(error)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    process.off('SIGINT', this.onSigint)
+    return super.finally(error)
+  }
+
+  private flagsVerbose(): boolean {
+    return this.argv.includes('--verbose')
+  }
+}

@@ -1,0 +1,63 @@
+import {METADATA_NS} from './domain-xml.js'
+import {parseXml, type XmlNode} from './xml.js'
+
+/** What vm reads back from a domain's XML: libvirt, not a local file, is the truth. */
+export type DomainFacts = {
+  readonly uuid: string
+  readonly mac?: string
+  readonly network?: string
+  /** Our ownership data; undefined for a domain vm did not create. */
+  readonly owner?: {readonly projectDir: string; readonly machine: string}
+  readonly serialLogPath?: string
+}
+
+/** Parses `virsh dumpxml` output. Pure. */
+export function parseDomainFacts(xml: string): DomainFacts {
+  const domain = (parseXml(xml, ['interface', 'serial']).domain ?? {}) as XmlNode
+  const iface = first(domain.devices, 'interface')
+  const serial = first(domain.devices, 'serial')
+  return {
+    uuid: text(domain.uuid) ?? '',
+    mac: attr(child(iface, 'mac'), 'address')?.toLowerCase(),
+    network: attr(child(iface, 'source'), 'network'),
+    owner: parseOwner(child(domain, 'metadata')),
+    serialLogPath: attr(child(serial, 'log'), 'file'),
+  }
+}
+
+function parseOwner(metadata: XmlNode | undefined): DomainFacts['owner'] {
+  if (!metadata) return undefined
+  // libvirt keeps our element but may rewrite its prefix, so find it by namespace.
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'object' || Array.isArray(value)) continue
+    const prefix = key.includes(':') ? key.split(':')[0]! : ''
+    const ns = attr(value, prefix ? `xmlns:${prefix}` : 'xmlns')
+    if (ns !== METADATA_NS) continue
+    const p = prefix ? `${prefix}:` : ''
+    const projectDir = text(value[`${p}project`])
+    const machine = text(value[`${p}name`])
+    if (projectDir !== undefined && machine !== undefined) return {projectDir, machine}
+  }
+  return undefined
+}
+
+function first(node: unknown, name: string): XmlNode | undefined {
+  const value = child(node, name)
+  return Array.isArray(value) ? (value[0] as XmlNode | undefined) : (value as XmlNode | undefined)
+}
+
+function child(node: unknown, name: string): XmlNode | undefined {
+  if (!node || typeof node !== 'object') return undefined
+  return (node as XmlNode)[name] as XmlNode | undefined
+}
+
+function attr(node: unknown, name: string): string | undefined {
+  const value = child(node, `@_${name}`)
+  return typeof value === 'string' ? value : undefined
+}
+
+function text(node: unknown): string | undefined {
+  if (typeof node === 'string') return node
+  if (node && typeof node === 'object' && typeof (node as XmlNode)['#text'] === 'string') return (node as XmlNode)['#text'] as string
+  return undefined
+}

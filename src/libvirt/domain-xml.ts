@@ -1,0 +1,97 @@
+import {renderXml, type XmlNode} from './xml.js'
+
+/** Our namespace for ownership data inside a domain's <metadata>. */
+export const METADATA_NS = 'https://vmfile.dev/xmlns/machine/1'
+export const METADATA_PREFIX = 'vm'
+
+/** Exactly the facts the domain XML needs; built by the machine layer, rendered here. */
+export type DomainSpec = {
+  readonly name: string
+  readonly uuid: string
+  /** 'kvm' for hardware acceleration, 'qemu' for TCG software emulation. */
+  readonly type: 'kvm' | 'qemu'
+  readonly title: string
+  readonly memoryBytes: number
+  readonly cpus: number
+  readonly arch: string
+  readonly pool: string
+  readonly overlayVolume: string
+  readonly seedVolume: string
+  readonly network: string
+  readonly mac: string
+  /** Where libvirt (virtlogd) also writes the serial console. */
+  readonly serialLogPath: string
+  readonly owner: {readonly projectDir: string; readonly machine: string; readonly toolVersion: string; readonly boxSha256: string}
+}
+
+/** Renders libvirt domain XML. Pure: the same spec gives the same bytes; every value is escaped. */
+export function renderDomainXml(spec: DomainSpec): string {
+  return renderXml({
+    domain: {
+      '@_type': spec.type,
+      name: spec.name,
+      uuid: spec.uuid,
+      title: spec.title,
+      metadata: {[`${METADATA_PREFIX}:machine`]: ownership(spec.owner)},
+      memory: {'@_unit': 'KiB', '#text': Math.floor(spec.memoryBytes / 1024)},
+      vcpu: spec.cpus,
+      os: {type: {'@_arch': spec.arch, '@_machine': 'q35', '#text': 'hvm'}, boot: {'@_dev': 'hd'}},
+      features: {acpi: '', apic: ''},
+      // host-model is the safe fast default where KVM works; TCG takes QEMU's default model.
+      ...(spec.type === 'kvm' ? {cpu: {'@_mode': 'host-model'}} : {}),
+      clock: {'@_offset': 'utc'},
+      on_poweroff: 'destroy',
+      on_reboot: 'restart',
+      on_crash: 'destroy',
+      devices: devices(spec),
+    },
+  })
+}
+
+function ownership(owner: DomainSpec['owner']): XmlNode {
+  const p = METADATA_PREFIX
+  return {
+    [`@_xmlns:${p}`]: METADATA_NS,
+    [`${p}:project`]: owner.projectDir,
+    [`${p}:name`]: owner.machine,
+    [`${p}:box`]: {'@_sha256': owner.boxSha256},
+    [`${p}:tool-version`]: owner.toolVersion,
+  }
+}
+
+function devices(spec: DomainSpec): XmlNode {
+  return {
+    disk: [
+      {
+        '@_type': 'volume',
+        '@_device': 'disk',
+        driver: {'@_name': 'qemu', '@_type': 'qcow2', '@_discard': 'unmap'},
+        source: {'@_pool': spec.pool, '@_volume': spec.overlayVolume},
+        target: {'@_dev': 'vda', '@_bus': 'virtio'},
+      },
+      {
+        // virtio-scsi, not SATA: Debian's cloud kernel has no AHCI driver and would never see
+        // the seed, leaving cloud-init silently on DataSourceNone (DESIGN.md §1).
+        '@_type': 'volume',
+        '@_device': 'cdrom',
+        driver: {'@_name': 'qemu', '@_type': 'raw'},
+        source: {'@_pool': spec.pool, '@_volume': spec.seedVolume},
+        target: {'@_dev': 'sda', '@_bus': 'scsi'},
+        readonly: '',
+      },
+    ],
+    controller: {'@_type': 'scsi', '@_index': 0, '@_model': 'virtio-scsi'},
+    interface: {
+      '@_type': 'network',
+      mac: {'@_address': spec.mac},
+      source: {'@_network': spec.network},
+      model: {'@_type': 'virtio'},
+    },
+    // A pty gives `virsh console`; the log gives us the last lines to show when boot times out.
+    serial: {'@_type': 'pty', log: {'@_file': spec.serialLogPath, '@_append': 'off'}, target: {'@_port': 0}},
+    console: {'@_type': 'pty', target: {'@_type': 'serial', '@_port': 0}},
+    // Early boot (sshd key checks, cloud-init) blocks on entropy without a hardware RNG.
+    rng: {'@_model': 'virtio', backend: {'@_model': 'random', '#text': '/dev/urandom'}},
+    memballoon: {'@_model': 'virtio'},
+  }
+}

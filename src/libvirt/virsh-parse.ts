@@ -1,0 +1,55 @@
+/**
+ * Parsers for virsh's text output (read with LC_ALL=C, libvirt 9.0). Pure; tested against
+ * output captured from real virsh under test/unit/libvirt/fixtures.
+ */
+
+/** A domain state as virsh prints it, in snake_case: "shut off" → "shutoff", "in shutdown" → "in_shutdown". */
+export function parseDomainState(stdout: string): string {
+  const state = stdout.trim().toLowerCase()
+  if (state === 'shut off') return 'shutoff'
+  return state.replaceAll(/\s+/g, '_')
+}
+
+/** "Key:   value" lines, as printed by net-info, pool-info, vol-info, dominfo. */
+export function parseKeyValues(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of stdout.split('\n')) {
+    const match = /^([^:]+):\s*(.*)$/.exec(line.trim())
+    if (match) out[match[1]!.trim()] = match[2]!.trim()
+  }
+  return out
+}
+
+export type DhcpLease = {readonly mac: string; readonly ip: string; readonly prefix: number; readonly hostname: string}
+
+/** Rows of `virsh net-dhcp-leases NETWORK [--mac MAC]`; IPv4 only (we address guests by IPv4). */
+export function parseDhcpLeases(stdout: string): DhcpLease[] {
+  const leases: DhcpLease[] = []
+  for (const line of stdout.split('\n')) {
+    // 2026-11-27 21:40:11   52:54:00:12:34:56   ipv4   192.168.122.45/24   alpha   01:52:54:...
+    const match = /^\s*\S+ \S+\s+([0-9a-f:]{17})\s+ipv4\s+([\d.]+)\/(\d+)\s+(\S+)/i.exec(line)
+    if (match) leases.push({mac: match[1]!.toLowerCase(), ip: match[2]!, prefix: Number(match[3]), hostname: match[4]!})
+  }
+  return leases
+}
+
+/** One name per line (`virsh list --all --name`, `vol-list --name`...), blanks dropped. */
+export function parseNameList(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+}
+
+export type VirshFailure = 'not-found' | 'connect-refused' | 'no-socket' | 'permission-denied' | 'other'
+
+/** Classifies virsh's stderr so callers can tell "does not exist" from "cannot reach libvirt". */
+export function classifyVirshError(stderr: string): VirshFailure {
+  if (/Permission denied|authentication (failed|unavailable)|access denied/i.test(stderr)) return 'permission-denied'
+  if (/Failed to connect socket .*No such file or directory/i.test(stderr)) return 'no-socket'
+  if (/Failed to connect socket|Connection refused|failed to connect to the hypervisor/i.test(stderr)) return 'connect-refused'
+  if (/failed to get (domain|network|pool|vol)|not found|no (domain|network|storage pool|storage vol)\w* with matching/i.test(stderr)) {
+    return 'not-found'
+  }
+  return 'other'
+}

@@ -1,0 +1,180 @@
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {CommandFailedError, type RunOptions, type Runner} from '../exec/runner.js'
+import {VmError} from '../errors.js'
+import {classifyVirshError, parseDomainState, parseKeyValues, parseNameList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
+
+/**
+ * Thin calls to virsh. Every call names its connection URI explicitly, so a user's
+ * LIBVIRT_DEFAULT_URI or a remote URI never changes which libvirt we talk to by accident.
+ * Reads return undefined for "does not exist"; anything else that fails throws.
+ */
+export class Virsh {
+  constructor(
+    private readonly runner: Runner,
+    readonly uri: string,
+  ) {}
+
+  /** Runs `virsh -c URI ...args`, turning "cannot reach libvirt" into one clear error. */
+  async run(args: readonly string[], options: RunOptions = {}): Promise<string> {
+    try {
+      const {stdout} = await this.runner.run('virsh', ['-c', this.uri, ...args], options)
+      return stdout
+    } catch (error) {
+      if (error instanceof CommandFailedError) {
+        const failure = classifyVirshError(error.result.stderr)
+        if (failure === 'no-socket' || failure === 'connect-refused') throw new LibvirtUnreachableError(this.uri, error)
+        if (failure === 'permission-denied') throw new LibvirtPermissionError(this.uri, error)
+      }
+      throw error
+    }
+  }
+
+  /** Like run(), but a "not found" failure gives undefined. */
+  async query(args: readonly string[]): Promise<string | undefined> {
+    try {
+      return await this.run(args)
+    } catch (error) {
+      if (error instanceof CommandFailedError && classifyVirshError(error.result.stderr) === 'not-found') return undefined
+      throw error
+    }
+  }
+
+  /** Checks that libvirt answers; returns the hypervisor's version line. */
+  async version(): Promise<string> {
+    return this.run(['version'])
+  }
+
+  async domainState(name: string): Promise<string | undefined> {
+    const out = await this.query(['domstate', name])
+    return out === undefined ? undefined : parseDomainState(out)
+  }
+
+  async domainXml(name: string, options: {inactive?: boolean} = {}): Promise<string | undefined> {
+    return this.query(['dumpxml', ...(options.inactive ? ['--inactive'] : []), name])
+  }
+
+  async listDomains(): Promise<string[]> {
+    return parseNameList(await this.run(['list', '--all', '--name']))
+  }
+
+  /** Defines (or redefines, when the XML carries the existing UUID) a persistent domain. */
+  async defineDomain(xml: string): Promise<void> {
+    // virsh reads a file by name; /dev/stdin fails on the socket Node gives a child as stdin.
+    const dir = await mkdtemp(join(tmpdir(), 'vm-domain-'))
+    try {
+      const file = join(dir, 'domain.xml')
+      await writeFile(file, xml, {mode: 0o600})
+      await this.run(['define', file])
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  }
+
+  async startDomain(name: string): Promise<void> {
+    await this.run(['start', name])
+  }
+
+  /** Asks the guest to power off (ACPI); returns at once. */
+  async shutdownDomain(name: string): Promise<void> {
+    await this.run(['shutdown', name])
+  }
+
+  /** Powers the domain off at once, like pulling the plug. */
+  async destroyDomain(name: string): Promise<void> {
+    await this.run(['destroy', name])
+  }
+
+  async undefineDomain(name: string): Promise<void> {
+    await this.run(['undefine', name, '--managed-save', '--snapshots-metadata'])
+  }
+
+  async networkInfo(name: string): Promise<Record<string, string> | undefined> {
+    const out = await this.query(['net-info', name])
+    return out === undefined ? undefined : parseKeyValues(out)
+  }
+
+  async startNetwork(name: string): Promise<void> {
+    await this.run(['net-start', name])
+  }
+
+  async dhcpLeases(network: string, mac: string): Promise<DhcpLease[]> {
+    return parseDhcpLeases(await this.run(['net-dhcp-leases', network, '--mac', mac]))
+  }
+
+  async poolInfo(name: string): Promise<Record<string, string> | undefined> {
+    const out = await this.query(['pool-info', name])
+    return out === undefined ? undefined : parseKeyValues(out)
+  }
+
+  async definePool(name: string, targetPath: string): Promise<void> {
+    await this.run(['pool-define-as', name, 'dir', '--target', targetPath])
+  }
+
+  async buildPool(name: string): Promise<void> {
+    await this.run(['pool-build', name])
+  }
+
+  async startPool(name: string): Promise<void> {
+    await this.run(['pool-start', name])
+  }
+
+  async autostartPool(name: string): Promise<void> {
+    await this.run(['pool-autostart', name])
+  }
+
+  async volumeInfo(pool: string, volume: string): Promise<Record<string, string> | undefined> {
+    const out = await this.query(['vol-info', '--bytes', '--pool', pool, volume])
+    return out === undefined ? undefined : parseKeyValues(out)
+  }
+
+  async volumePath(pool: string, volume: string): Promise<string | undefined> {
+    const out = await this.query(['vol-path', '--pool', pool, volume])
+    return out?.trim()
+  }
+
+  async createVolume(pool: string, volume: string, capacityBytes: number, format: 'qcow2' | 'raw'): Promise<void> {
+    await this.run(['vol-create-as', pool, volume, String(capacityBytes), '--format', format])
+  }
+
+  /** A qcow2 overlay on BACKING; the backing format is stated so QEMU never probes it. */
+  async createOverlayVolume(pool: string, volume: string, capacityBytes: number, backing: string): Promise<void> {
+    await this.run([
+      'vol-create-as', pool, volume, String(capacityBytes),
+      '--format', 'qcow2', '--backing-vol', backing, '--backing-vol-format', 'qcow2',
+    ])
+  }
+
+  /** Streams a local file into a volume through libvirt, so the same code serves a remote host. */
+  async uploadVolume(pool: string, volume: string, file: string): Promise<void> {
+    await this.run(['vol-upload', '--pool', pool, volume, file])
+  }
+
+  async deleteVolume(pool: string, volume: string): Promise<void> {
+    await this.run(['vol-delete', '--pool', pool, volume])
+  }
+}
+
+export class LibvirtUnreachableError extends VmError {
+  constructor(uri: string, cause: CommandFailedError) {
+    super(`Cannot reach libvirt at ${uri}: is libvirtd running?`, {
+      code: 'LIBVIRT_UNREACHABLE',
+      detail: cause.result.stderr.trim(),
+      hint: 'Start it with `sudo systemctl start libvirtd` (on hosts without systemd: `sudo libvirtd -d`), then check with `virsh -c ' + uri + ' version`.',
+      cause,
+    })
+  }
+}
+
+export class LibvirtPermissionError extends VmError {
+  constructor(uri: string, cause: CommandFailedError) {
+    super(`No permission to use libvirt at ${uri}.`, {
+      code: 'LIBVIRT_PERMISSION_DENIED',
+      detail: cause.result.stderr.trim(),
+      hint: 'Add yourself to the libvirt group with `sudo adduser "$USER" libvirt`, then log out and in again (or run `newgrp libvirt`).',
+      cause,
+    })
+  }
+}

@@ -1,0 +1,62 @@
+import {constants} from 'node:fs'
+import {access} from 'node:fs/promises'
+
+import {VmError} from '../errors.js'
+import {parseGuestDomainTypes} from '../libvirt/capabilities.js'
+import type {LibvirtSettings} from '../libvirt/settings.js'
+import type {Virsh} from '../libvirt/virsh.js'
+import type {AcceleratorFacts} from './accelerator.js'
+
+/** The storage pool exists and runs; created (dir type, autostarted) on first use. Idempotent. */
+export async function ensurePool(virsh: Virsh, settings: LibvirtSettings): Promise<void> {
+  const info = await virsh.poolInfo(settings.pool)
+  if (!info) {
+    await virsh.definePool(settings.pool, settings.poolPath)
+    await virsh.buildPool(settings.pool)
+    await virsh.autostartPool(settings.pool)
+  }
+  if (info?.State !== 'running') await virsh.startPool(settings.pool)
+}
+
+/**
+ * The network machines attach to exists and is active; an inactive one is started (that is what
+ * the user would do by hand). A missing one is the user's decision to make, so we say how.
+ */
+export async function ensureNetwork(virsh: Virsh, name: string, log: (line: string) => void): Promise<void> {
+  const info = await virsh.networkInfo(name)
+  if (!info) {
+    throw new VmError(`libvirt has no network named "${name}" (at ${virsh.uri}).`, {
+      code: 'NETWORK_NOT_FOUND',
+      hint: `Define libvirt's default NAT network: \`virsh -c ${virsh.uri} net-define /usr/share/libvirt/networks/default.xml && virsh -c ${virsh.uri} net-autostart default\``,
+    })
+  }
+  if (info.Active !== 'yes') {
+    log(`Starting libvirt network ${name}`)
+    await virsh.startNetwork(name)
+  }
+}
+
+/**
+ * What libvirt and /dev/kvm say about hardware acceleration for ARCH. Where QEMU runs as us
+ * (qemu:///session) we need read-write access to /dev/kvm ourselves; under qemu:///system libvirt
+ * opens it, so only its presence is ours to check; for a remote host libvirt's word is all we have.
+ */
+export async function inspectAccelerator(virsh: Virsh, arch: string, device: 'read-write' | 'exists' | 'remote'): Promise<AcceleratorFacts> {
+  const offered = parseGuestDomainTypes(await virsh.run(['capabilities']), arch)
+  return {offered, kvmDeviceProblem: device === 'remote' ? undefined : await kvmDeviceProblem(device)}
+}
+
+async function kvmDeviceProblem(device: 'read-write' | 'exists'): Promise<string | undefined> {
+  try {
+    await access('/dev/kvm', device === 'exists' ? constants.F_OK : constants.R_OK | constants.W_OK)
+    return undefined
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'ENOENT' ? '/dev/kvm does not exist' : `/dev/kvm is not usable (${code})`
+  }
+}
+
+/** libvirt's name for the host's architecture. */
+export function hostArch(nodeArch: string = process.arch): string {
+  return {x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x'}[nodeArch] ?? nodeArch
+}

@@ -1,0 +1,62 @@
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {Runner} from '../exec/runner.js'
+import {VmError} from '../errors.js'
+import {ensureKeyPair} from '../ssh/keys.js'
+import type {MachineConfig, Vmfile} from '../vmfile/types.js'
+import {projectPaths, type ProjectPaths} from './paths.js'
+
+/** A project: its Vmfile, resolved, and where its local state lives. */
+export type Project = {
+  readonly dir: string
+  readonly vmfile: Vmfile
+  readonly paths: ProjectPaths
+}
+
+export function projectOf(vmfile: Vmfile): Project {
+  return {dir: vmfile.projectDir, vmfile, paths: projectPaths(vmfile.projectDir)}
+}
+
+/**
+ * Makes `.vm/` (private, and git-ignored by a `*` inside it) and the project's key pair; returns
+ * the public key. Idempotent.
+ */
+export async function ensureProjectState(runner: Runner, project: Project): Promise<string> {
+  await mkdir(project.paths.stateDir, {recursive: true, mode: 0o700})
+  await writeFile(join(project.paths.stateDir, '.gitignore'), '# Written by vm: machine keys and state stay out of git.\n*\n', {flag: 'w'})
+  await ensureKeyPair(runner, project.paths.privateKey, `vm project ${project.dir}`)
+  return (await readFile(project.paths.publicKey, 'utf8')).trim()
+}
+
+/**
+ * The machines a command acts on: the named ones in the order given, or all of them. An unknown
+ * name is a usage error that lists the known ones.
+ */
+export function selectMachines(project: Project, names: readonly string[]): MachineConfig[] {
+  const all = project.vmfile.machines
+  if (names.length === 0) return [...all]
+  return [...new Set(names)].map((name) => {
+    const machine = all.find((m) => m.name === name)
+    if (!machine) {
+      throw new VmError(`No machine named "${name}" in ${project.vmfile.path}.`, {
+        code: 'MACHINE_NOT_FOUND',
+        exitCode: 2,
+        hint: `Machines here: ${all.map((m) => m.name).join(', ')}.`,
+      })
+    }
+    return machine
+  })
+}
+
+/** The one machine a single-machine command (ssh, ssh-config) means when none is named. */
+export function selectOneMachine(project: Project, name: string | undefined): MachineConfig {
+  const all = project.vmfile.machines
+  if (name !== undefined) return selectMachines(project, [name])[0]!
+  if (all.length === 1) return all[0]!
+  throw new VmError(`This project has ${all.length} machines; say which one.`, {
+    code: 'MACHINE_AMBIGUOUS',
+    exitCode: 2,
+    hint: `One of: ${all.map((m) => m.name).join(', ')}.`,
+  })
+}

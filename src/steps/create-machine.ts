@@ -1,0 +1,128 @@
+import {randomBytes} from 'node:crypto'
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {renderSeedIso} from '../cloudinit/seed.js'
+import {renderDomainXml, type DomainSpec} from '../libvirt/domain-xml.js'
+import {overlayVolumeName, seedVolumeName} from '../machine/names.js'
+import type {Project} from '../machine/project.js'
+import {GUEST_USER} from '../machine/ssh-target.js'
+import type {Services} from '../services.js'
+import {generateKeyPair} from '../ssh/keys.js'
+import {pinHostKey, unpinHostKey} from '../ssh/known-hosts.js'
+import type {MachineConfig} from '../vmfile/types.js'
+import type {PreparedBox} from './prepare-box.js'
+import type {Step} from './run-steps.js'
+
+export type NewMachine = {
+  readonly machine: MachineConfig
+  readonly domain: string
+  readonly box: PreparedBox
+  readonly domainType: 'kvm' | 'qemu'
+  readonly arch: string
+  readonly toolVersion: string
+  /** The project's public key, authorised for GUEST_USER. */
+  readonly authorizedKey: string
+}
+
+/**
+ * The steps that make a machine: overlay on the box, seed ISO with a fresh host key, domain.
+ * Each undo removes exactly what its step made.
+ */
+export function createMachineSteps(services: Services, project: Project, spec: NewMachine): Step[] {
+  const {virsh, libvirt} = services
+  const overlay = overlayVolumeName(spec.domain)
+  const seed = seedVolumeName(spec.domain)
+  // Fixed for the machine's life: the instance-id (a new one reruns first-boot setup) and the MAC.
+  const uuid = crypto.randomUUID()
+  const mac = randomMac()
+  const deleteIfPresent = async (volume: string) => {
+    if (await virsh.volumeInfo(libvirt.pool, volume)) await virsh.deleteVolume(libvirt.pool, volume)
+  }
+  return [
+    {
+      title: `create overlay ${overlay}`,
+      run: () => virsh.createOverlayVolume(libvirt.pool, overlay, spec.machine.diskBytes, spec.box.volume),
+      undo: () => deleteIfPresent(overlay),
+    },
+    {
+      title: `create seed ISO ${seed}`,
+      run: async () => {
+        const hostKey = await generateKeyPair(services.runner, await scratchDir(project), `${spec.machine.name} host key`)
+        const iso = renderSeedIso(
+          {
+            hostname: spec.machine.name,
+            instanceId: uuid,
+            user: GUEST_USER,
+            authorizedKey: spec.authorizedKey,
+            hostKey,
+          },
+          new Date(),
+        )
+        await uploadBytes(services, project, seed, iso)
+        await pinHostKey(project.paths.knownHosts, spec.domain, hostKey.publicKey)
+      },
+      undo: async () => {
+        await unpinHostKey(project.paths.knownHosts, spec.domain)
+        await deleteIfPresent(seed)
+      },
+    },
+    {
+      title: `define domain ${spec.domain}`,
+      run: () => virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed}))),
+      undo: async () => {
+        const state = await virsh.domainState(spec.domain)
+        if (state === undefined) return
+        if (state !== 'shutoff') await virsh.destroyDomain(spec.domain)
+        await virsh.undefineDomain(spec.domain)
+      },
+    },
+  ]
+}
+
+function domainSpec(
+  services: Services,
+  project: Project,
+  spec: NewMachine,
+  ids: {uuid: string; mac: string; overlay: string; seed: string},
+): DomainSpec {
+  const {libvirt} = services
+  return {
+    name: spec.domain,
+    uuid: ids.uuid,
+    type: spec.domainType,
+    title: `vm: ${spec.machine.name} (${project.dir})`,
+    memoryBytes: spec.machine.memoryBytes,
+    cpus: spec.machine.cpus,
+    arch: spec.arch,
+    pool: libvirt.pool,
+    overlayVolume: ids.overlay,
+    seedVolume: ids.seed,
+    network: libvirt.network,
+    mac: ids.mac,
+    serialLogPath: join(libvirt.serialLogDir ?? '/var/log/libvirt/qemu', `${spec.domain}-serial.log`),
+    owner: {projectDir: project.dir, machine: spec.machine.name, toolVersion: spec.toolVersion, boxSha256: spec.box.sha256},
+  }
+}
+
+/** A locally administered unicast MAC in QEMU's 52:54:00 range. */
+export function randomMac(): string {
+  return ['52', '54', '00', ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0'))].join(':')
+}
+
+async function scratchDir(project: Project): Promise<string> {
+  await mkdir(project.paths.tmpDir, {recursive: true, mode: 0o700})
+  return project.paths.tmpDir
+}
+
+/** Puts BYTES into a new raw volume through libvirt (the file is only a hand-over, mode 0600). */
+async function uploadBytes(services: Services, project: Project, volume: string, bytes: Uint8Array): Promise<void> {
+  const file = join(await scratchDir(project), `${volume}.${randomBytes(4).toString('hex')}`)
+  try {
+    await writeFile(file, bytes, {mode: 0o600})
+    await services.virsh.createVolume(services.libvirt.pool, volume, bytes.length, 'raw')
+    await services.virsh.uploadVolume(services.libvirt.pool, volume, file)
+  } finally {
+    await rm(file, {force: true})
+  }
+}

@@ -1,0 +1,50 @@
+/** One unit of work that can be taken back. */
+export type Step = {
+  /** Present tense, shown with --verbose and when undone: "create overlay". */
+  readonly title: string
+  run(signal: AbortSignal): Promise<void>
+  /**
+   * Removes what run() made in this invocation. Must tolerate half-done work (run may have
+   * failed midway) and things already gone.
+   */
+  undo?(): Promise<void>
+}
+
+export type RunStepsOptions = {
+  signal: AbortSignal
+  /** Whether a failure undoes the steps entered so far (newest first). */
+  rollback: boolean
+  /** Told about each undo, so the user sees what was removed (or could not be). */
+  onUndo?: (title: string, error?: unknown) => void
+}
+
+/**
+ * Runs steps in order. On a failure or an abort, undoes — newest first — exactly the steps this
+ * call entered, then rethrows the original error (an undo failure never hides it).
+ */
+export async function runSteps(steps: readonly Step[], options: RunStepsOptions): Promise<void> {
+  const entered: Step[] = []
+  try {
+    for (const step of steps) {
+      options.signal.throwIfAborted()
+      // Entered before run(): a step that fails halfway may already have made something.
+      entered.push(step)
+      await step.run(options.signal)
+    }
+  } catch (error) {
+    if (options.rollback) await undoAll(entered.reverse(), options)
+    throw error
+  }
+}
+
+async function undoAll(steps: Step[], options: RunStepsOptions): Promise<void> {
+  for (const step of steps) {
+    if (!step.undo) continue
+    try {
+      await step.undo()
+      options.onUndo?.(step.title)
+    } catch (error) {
+      options.onUndo?.(step.title, error)
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import {VmError} from '../errors.js'
+import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js'
+import {ensureNetwork, ensurePool, hostArch, inspectAccelerator} from '../machine/host.js'
+import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
+import {ensureProjectState, type Project} from '../machine/project.js'
+import type {Services} from '../services.js'
+import {formatSize} from '../vmfile/size.js'
+import type {BoxSource, MachineConfig} from '../vmfile/types.js'
+import {bootMachine, type BootOptions} from './boot-machine.js'
+import {createMachineSteps} from './create-machine.js'
+import {prepareBox, type PreparedBox} from './prepare-box.js'
+import {machineOutput} from '../ui/output.js'
+import {runSteps, type Step} from './run-steps.js'
+import {settleAll} from './settle.js'
+
+export type UpOptions = BootOptions & {
+  /** Remove a machine this run created when its creation or first boot fails (default true). */
+  readonly destroyOnError: boolean
+  readonly toolVersion: string
+}
+
+/**
+ * `vm up`: creates what is missing and boots what is not running, machines in parallel. Every
+ * check that can reject the request (libvirt reachable, accelerator, boxes, disk sizes) runs
+ * before anything is created.
+ */
+export async function upMachines(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {
+  const {virsh, libvirt, out} = services
+  await virsh.version()
+  const statuses = await Promise.all(machines.map((m) => inspectMachine(virsh, project.dir, m.name)))
+  const toCreate = machines.filter((_, i) => statuses[i]!.state === 'not_created')
+  await ensureNetwork(virsh, libvirt.network, out.info)
+  const arch = hostArch()
+  let plans = new Map<string, {box: PreparedBox; type: DomainTypeChoice}>()
+  let authorizedKey = ''
+  if (toCreate.length > 0) {
+    const facts = await inspectAccelerator(virsh, arch, libvirt.kvmDeviceCheck)
+    const types = new Map(toCreate.map((m) => [m.name, chooseDomainType(m.accelerator, facts)]))
+    for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
+    await ensurePool(virsh, libvirt)
+    const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch)
+    plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
+    for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
+    authorizedKey = await ensureProjectState(services.runner, project)
+  }
+  const statusOf = new Map(machines.map((m, i) => [m.name, statuses[i]!]))
+  await settleAll(
+    machines,
+    (machine) => {
+      const status = statusOf.get(machine.name)!
+      const plan = plans.get(machine.name)
+      const create = plan
+        ? createMachineSteps(services, project, {
+            machine,
+            domain: status.domain,
+            box: plan.box,
+            domainType: plan.type.type,
+            arch,
+            toolVersion: options.toolVersion,
+            authorizedKey,
+          })
+        : undefined
+      return upOne(services, project, machine, status, create, options)
+    },
+    'come up',
+  )
+}
+
+async function upOne(services: Services, project: Project, machine: MachineConfig, status: MachineStatus, create: Step[] | undefined, options: UpOptions): Promise<void> {
+  const out = machineOutput(services.out, machine.name)
+  if (status.state === 'running') {
+    out.info(`already running${status.ip ? ` at ${status.ip}` : ''}; nothing to do.`)
+    return
+  }
+  const started = Date.now()
+  if (create) {
+    out.info(`creating from box ${boxLabel(machine.box)} (${machine.cpus} CPUs, ${formatSize(machine.memoryBytes)} memory, ${formatSize(machine.diskBytes)} disk)`)
+  } else {
+    out.info(`starting (was ${status.state})`)
+  }
+  const boot = bootMachine(services, project, machine, status, out, started, options)
+  await runSteps([...(create ?? []), ...boot], {
+    signal: services.signal,
+    // Only a machine this run created is ever removed; an existing one is left as it is.
+    rollback: create !== undefined && options.destroyOnError,
+    onUndo: (title, error) => (error ? out.warn(`could not undo "${title}": ${String(error)}`) : out.info(`undone: ${title}`)),
+  })
+}
+
+async function prepareBoxes(services: Services, sources: readonly BoxSource[], arch: string): Promise<Map<string, PreparedBox>> {
+  const prepared = new Map<string, PreparedBox>()
+  // One at a time: two machines on one box must share a single download and import.
+  for (const source of sources) {
+    const key = boxKey(source)
+    if (!prepared.has(key)) prepared.set(key, await prepareBox(services, source, arch))
+  }
+  return prepared
+}
+
+function boxKey(source: BoxSource): string {
+  return JSON.stringify(source)
+}
+
+function boxLabel(source: BoxSource): string {
+  return source.kind === 'catalog' ? source.name : source.url
+}
+
+function checkDiskSize(machine: MachineConfig, box: PreparedBox): void {
+  if (machine.diskBytes < box.virtualSize) {
+    // Rounded up to whole MiB so that the hint is a size the Vmfile accepts.
+    const needed = formatSize(Math.ceil(box.virtualSize / 2 ** 20) * 2 ** 20)
+    throw new VmError(`${machine.name}: disk ${formatSize(machine.diskBytes)} is smaller than box ${box.name} (${needed}).`, {
+      code: 'DISK_TOO_SMALL',
+      exitCode: 2,
+      hint: `Set \`disk: ${needed}\` or more in the Vmfile.`,
+    })
+  }
+}

@@ -1,0 +1,27 @@
+import {randomBytes} from 'node:crypto'
+import {open, rename, rm} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+
+/**
+ * Writes a file so that readers see the old content or the new, never a torn one: a temp file in
+ * the same folder, fsync, then rename over the target.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
+  const handle = await open(temp, 'wx', mode)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } catch (error) {
+    await handle.close()
+    await rm(temp, {force: true})
+    throw error
+  }
+  await handle.close()
+  try {
+    await rename(temp, path)
+  } catch (error) {
+    await rm(temp, {force: true})
+    throw error
+  }
+}
