@@ -1,8 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import {chmod, mkdir, open, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {chmod, mkdir, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {VmHome} from '../home.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
 import {isHexDigest, type DigestAlgorithm} from './types.js'
 
 /**
@@ -145,34 +146,5 @@ export async function removeStaleTemps(root: string, now: Date, maxAgeMs = 24 * 
   for (const name of names.filter((n) => n.endsWith('.part'))) {
     const info = await stat(join(dir, name)).catch(() => undefined)
     if (info && now.getTime() - info.mtimeMs > maxAgeMs) await rm(join(dir, name), {force: true})
-  }
-}
-
-/** temp + fsync + rename + fsync of the folder: the file is either the old or the new one, whole. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  const handle = await open(temp, 'wx', 0o644)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
-    await rename(temp, path)
-  } catch (error) {
-    await rm(temp, {force: true})
-    throw error
-  }
-  await syncDir(join(path, '..'))
-}
-
-/** Makes a rename in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
   }
 }

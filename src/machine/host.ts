@@ -55,8 +55,3 @@ async function kvmDeviceProblem(device: 'read-write' | 'exists'): Promise<string
     return code === 'ENOENT' ? '/dev/kvm does not exist' : `/dev/kvm is not usable (${code})`
   }
 }
-
-/** libvirt's name for the host's architecture. */
-export function hostArch(nodeArch: string = process.arch): string {
-  return {x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x'}[nodeArch] ?? nodeArch
-}

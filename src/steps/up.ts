@@ -1,6 +1,7 @@
 import {VmError} from '../errors.js'
 import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js'
-import {ensureNetwork, ensurePool, hostArch, inspectAccelerator} from '../machine/host.js'
+import {hostArch} from '../box/catalog.js'
+import {ensureNetwork, ensurePool, inspectAccelerator} from '../machine/host.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
 import {ensureProjectState, type Project} from '../machine/project.js'
 import type {Services} from '../services.js'

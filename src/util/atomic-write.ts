@@ -3,8 +3,8 @@ import {open, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
 /**
- * Writes a file so that readers see the old content or the new, never a torn one: a temp file in
- * the same folder, fsync, then rename over the target.
+ * Writes a file so that readers see the old content or the new, never a torn one, even after a
+ * crash: a temp file in the same folder, fsync, rename over the target, fsync of the folder.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
@@ -23,5 +23,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   } catch (error) {
     await rm(temp, {force: true})
     throw error
+  }
+  await syncDir(dirname(path))
+}
+
+/** Makes a rename in DIR durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
 }
