@@ -40,7 +40,7 @@ export class InterruptedError extends VmError {
 /** Renders an error the way every command prints it: message, detail, then the hint. */
 export function renderError(error: VmError): string {
   const lines = [`Error: ${error.message}`]
-  if (error.detail) lines.push(error.detail.replace(/^/gm, '  '))
+  if (error.detail) lines.push(error.detail)
   if (error.hint) lines.push(`Hint: ${error.hint}`)
   return lines.join('\n')
 }

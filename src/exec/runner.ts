@@ -40,7 +40,7 @@ export class CommandFailedError extends VmError {
   ) {
     super(`Command failed with exit status ${result.exitCode}: ${shellQuote(argv)}`, {
       code: 'COMMAND_FAILED',
-      detail: (result.stderr || result.stdout).trim() || undefined,
+      detail: indent((result.stderr || result.stdout).trim()) || undefined,
       hint: 'Run again with --verbose to see every command vm runs.',
     })
   }
@@ -100,4 +100,8 @@ export class ExecaRunner implements Runner {
     if (!inherit && !ok.includes(outcome.exitCode)) throw new CommandFailedError(argv, outcome)
     return outcome
   }
+}
+
+function indent(text: string): string {
+  return text.replace(/^(?=.)/gm, '  ')
 }
