@@ -8,5 +8,6 @@ export type MetaDataSpec = {
 
 /** Renders NoCloud meta-data. */
 export function renderMetaData(spec: MetaDataSpec): string {
-  return stringify({'instance-id': spec.instanceId, 'local-hostname': spec.hostname})
+  // YAML 1.1, as cloud-init reads it: a hostname like `on` must stay a string.
+  return stringify({'instance-id': spec.instanceId, 'local-hostname': spec.hostname}, {version: '1.1'})
 }

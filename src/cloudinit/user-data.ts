@@ -43,7 +43,8 @@ export function renderUserData(spec: UserDataSpec): string {
     growpart: {mode: 'auto', devices: ['/']},
     resize_rootfs: true,
   }
-  return `#cloud-config\n${stringify(config, {lineWidth: 0})}`
+  // YAML 1.1 because cloud-init reads 1.1: a machine named `on` or `no` must stay a string.
+  return `#cloud-config\n${stringify(config, {lineWidth: 0, version: '1.1'})}`
 }
 
 function ensureTrailingNewline(text: string): string {

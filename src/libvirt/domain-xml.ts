@@ -31,7 +31,8 @@ export function renderDomainXml(spec: DomainSpec): string {
       '@_type': spec.type,
       name: spec.name,
       uuid: spec.uuid,
-      title: spec.title,
+      // libvirt refuses a title with a newline; a project path may hold one.
+      title: spec.title.replaceAll(/[\r\n]+/g, ' '),
       metadata: {[`${METADATA_PREFIX}:machine`]: ownership(spec.owner)},
       memory: {'@_unit': 'KiB', '#text': Math.floor(spec.memoryBytes / 1024)},
       vcpu: spec.cpus,

@@ -45,7 +45,7 @@ export type VirshFailure = 'not-found' | 'connect-refused' | 'no-socket' | 'perm
 
 /** Classifies virsh's stderr so callers can tell "does not exist" from "cannot reach libvirt". */
 export function classifyVirshError(stderr: string): VirshFailure {
-  if (/Permission denied|authentication (failed|unavailable)|access denied/i.test(stderr)) return 'permission-denied'
+  if (/Permission denied|authentication (failed|unavailable)|access denied|Unable to get system bus connection/i.test(stderr)) return 'permission-denied'
   if (/Failed to connect socket .*No such file or directory/i.test(stderr)) return 'no-socket'
   if (/Failed to connect socket|Connection refused|failed to connect to the hypervisor/i.test(stderr)) return 'connect-refused'
   if (/failed to get (domain|network|pool|vol)|not found|no (domain|network|storage pool|storage vol)\w* with matching/i.test(stderr)) {

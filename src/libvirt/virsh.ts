@@ -161,7 +161,7 @@ export class LibvirtUnreachableError extends VmError {
   constructor(uri: string, cause: CommandFailedError) {
     super(`Cannot reach libvirt at ${uri}: is libvirtd running?`, {
       code: 'LIBVIRT_UNREACHABLE',
-      detail: cause.result.stderr.trim(),
+      detail: cause.detail,
       hint: 'Start it with `sudo systemctl start libvirtd` (on hosts without systemd: `sudo libvirtd -d`), then check with `virsh -c ' + uri + ' version`.',
       cause,
     })
@@ -172,7 +172,7 @@ export class LibvirtPermissionError extends VmError {
   constructor(uri: string, cause: CommandFailedError) {
     super(`No permission to use libvirt at ${uri}.`, {
       code: 'LIBVIRT_PERMISSION_DENIED',
-      detail: cause.result.stderr.trim(),
+      detail: cause.detail,
       hint: 'Add yourself to the libvirt group with `sudo adduser "$USER" libvirt`, then log out and in again (or run `newgrp libvirt`).',
       cause,
     })

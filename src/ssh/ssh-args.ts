@@ -14,9 +14,10 @@ export function sshOptions(target: SshTarget): Array<[string, string]> {
   return [
     ['User', target.user],
     ['Port', String(target.port)],
-    ['IdentityFile', target.identityFile],
+    // ssh expands %-tokens in these paths; a literal % (a folder named "100%") must be doubled.
+    ['IdentityFile', target.identityFile.replaceAll('%', '%%')],
     ['IdentitiesOnly', 'yes'],
-    ['UserKnownHostsFile', target.knownHostsFile],
+    ['UserKnownHostsFile', target.knownHostsFile.replaceAll('%', '%%')],
     ['GlobalKnownHostsFile', '/dev/null'],
     ['HostKeyAlias', target.hostKeyAlias],
     ['StrictHostKeyChecking', 'yes'],

@@ -93,12 +93,12 @@ describe('vmfile/load', () => {
       expect(renderError(error)).to.equal(
         [
           'Error: Vmfile has 1 error and 1 warning.',
-          '  Vmfile:2:1 warning: memroy: unknown key (ignored); did you mean memory?',
-          '  memroy: 2GiB',
-          '  ^^^^^^',
-          '  Vmfile:5:13 machines.beta.memory: expected a size like 768MiB or 2GiB, found "2 gigs"',
-          '      memory: 2 gigs',
-          '              ^^^^^^',
+          'Vmfile:2:1 warning: memroy: unknown key (ignored); did you mean memory?',
+          'memroy: 2GiB',
+          '^^^^^^',
+          'Vmfile:5:13 machines.beta.memory: expected a size like 768MiB or 2GiB, found "2 gigs"',
+          '    memory: 2 gigs',
+          '            ^^^^^^',
         ].join('\n'),
       )
     })

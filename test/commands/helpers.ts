@@ -1,0 +1,128 @@
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {execa} from 'execa'
+
+import {renderDomainXml} from '../../src/libvirt/domain-xml.js'
+import {domainName} from '../../src/machine/names.js'
+
+/*
+ * Command tests run the BUILT cli (node bin/run.js) as a user would, in a temp project folder,
+ * with VM_HOME in a temp folder and fake `virsh` and `ssh` (test/fixtures/bin) first on PATH.
+ * The fakes answer from a scenario and log every call; a call nobody scripted exits 99.
+ */
+
+export const ROOT = new URL('../../', import.meta.url).pathname
+export const FAKE_BIN = join(ROOT, 'test/fixtures/bin')
+export const URI = 'qemu:///system'
+
+let built: Promise<void> | undefined
+
+/** `npm run build` once per test run (it also regenerates oclif.manifest.json). */
+export function ensureBuilt(): Promise<void> {
+  built ??= execa('npm', ['run', '--silent', 'build'], {cwd: ROOT, stdio: 'pipe'}).then(() => undefined)
+  return built
+}
+
+export type Call = {readonly argv: string[]; readonly stdout?: string; readonly stderr?: string; readonly exitCode?: number}
+
+export type Project = {
+  /** The project folder (with the Vmfile), as the cli sees it (real path). */
+  readonly dir: string
+  readonly home: string
+  readonly root: string
+  cleanup(): Promise<void>
+}
+
+/** A temp project with VMFILE (if given) and a VM_HOME beside it. */
+export async function makeProject(vmfile?: string, folder = 'shop'): Promise<Project> {
+  const root = await mkdtemp(join(tmpdir(), 'vm-cmd-'))
+  const dir = join(root, folder)
+  const home = join(root, 'home')
+  await execa('mkdir', ['-p', dir, home])
+  if (vmfile !== undefined) await writeFile(join(dir, 'Vmfile'), vmfile)
+  return {dir, home, root, cleanup: () => rm(root, {recursive: true, force: true})}
+}
+
+export type VmResult = {
+  readonly stdout: string
+  readonly stderr: string
+  readonly exitCode: number
+  /** Every call the fakes saw, in order, with whether it was scripted. */
+  readonly calls: Array<{argv: string[]; scripted: boolean}>
+}
+
+/** Runs `vm ARGS` in the project with the fakes answering CALLS. stdin is not a terminal. */
+export async function vm(project: Project, args: string[], calls: Call[] = [], env: Record<string, string> = {}): Promise<VmResult> {
+  const scenario = join(project.root, `scenario-${Date.now()}-${Math.random().toString(16).slice(2)}.json`)
+  const log = `${scenario}.log`
+  await writeFile(scenario, JSON.stringify({log, calls}))
+  const result = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {
+    cwd: project.dir,
+    reject: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
+    extendEnv: false,
+    env: {
+      PATH: `${FAKE_BIN}:${process.env.PATH}`,
+      HOME: project.home,
+      VM_HOME: project.home,
+      VM_FAKE_SCENARIO: scenario,
+      ...env,
+    },
+  })
+  const text = await readFile(log, 'utf8').catch(() => '')
+  return {
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    exitCode: result.exitCode ?? -1,
+    calls: text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as {argv: string[]; scripted: boolean}),
+  }
+}
+
+/** `virsh -c URI ...args` as the argv the fake sees. */
+export function virsh(...args: string[]): string[] {
+  return ['virsh', '-c', URI, ...args]
+}
+
+/** Real virsh 9.0 texts (see test/unit/libvirt/fixtures). */
+export const VIRSH = {
+  missingDomain: (name: string): Call['stderr'] => `error: failed to get domain '${name}'\n`,
+  noSocket:
+    "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n",
+  leases: (rows: Array<{mac: string; ip: string; hostname: string}>) =>
+    [
+      ' Expiry Time           MAC address         Protocol   IP address           Hostname   Client ID or DUID',
+      '-----------------------------------------------------------------------------------------------------------------',
+      ...rows.map((r) => ` 2026-11-27 22:07:55   ${r.mac}   ipv4       ${`${r.ip}/24`.padEnd(18)}   ${r.hostname.padEnd(8)}   ff:00:0d:d0:8d:00:01:00:01`),
+      '',
+      '',
+    ].join('\n'),
+}
+
+export const DEFAULT_MAC = '52:54:00:12:34:56'
+
+/** libvirt's dumpxml of a domain vm made for MACHINE of PROJECT. */
+export function domainXml(project: Project, machine: string, mac = DEFAULT_MAC): string {
+  const name = domainName(project.dir, machine)
+  return renderDomainXml({
+    name,
+    uuid: '6f1c2a3e-1111-4222-8333-944455566677',
+    type: 'qemu',
+    title: `vm: ${machine} (${project.dir})`,
+    memoryBytes: 2 ** 30,
+    cpus: 2,
+    arch: 'x86_64',
+    pool: 'vmfile',
+    overlayVolume: `${name}.qcow2`,
+    seedVolume: `${name}-seed.iso`,
+    network: 'default',
+    mac,
+    serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
+    owner: {projectDir: project.dir, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
+  })
+}

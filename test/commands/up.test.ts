@@ -1,0 +1,85 @@
+import {expect} from 'chai'
+
+import {ensureBuilt, makeProject, type Project, VIRSH, virsh, vm} from './helpers.js'
+
+describe('vm up', () => {
+  let project: Project
+
+  before(async function () {
+    this.timeout(180_000)
+    await ensureBuilt()
+  })
+
+  afterEach(async () => {
+    await project.cleanup()
+  })
+
+  it('against an unreachable libvirt: exit 1, the URI, virsh\'s words indented, and how to start libvirtd', async () => {
+    project = await makeProject('box: debian-12\nmachines:\n  alpha: {}\n  beta: {}\n')
+    const result = await vm(project, ['up'], [{argv: virsh('version'), stderr: VIRSH.noSocket, exitCode: 1}])
+    expect(result.exitCode).to.equal(1)
+    expect(result.stdout).to.equal('')
+    expect(result.stderr).to.equal(
+      [
+        'Error: Cannot reach libvirt at qemu:///system: is libvirtd running?',
+        '  error: failed to connect to the hypervisor',
+        "  error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory",
+        'Hint: Start it with `sudo systemctl start libvirtd` (on hosts without systemd: `sudo libvirtd -d`), then check with `virsh -c qemu:///system version`.',
+        '',
+      ].join('\n'),
+    )
+    // Nothing is created or even looked at before libvirt answers.
+    expect(result.calls.map((c) => c.argv)).to.deep.equal([virsh('version')])
+  })
+
+  it('honours VM_LIBVIRT_URI in every call and in the message', async () => {
+    project = await makeProject('box: debian-12\n')
+    const uri = 'qemu+unix:///system?socket=/nonexist'
+    const argv = ['virsh', '-c', uri, 'version']
+    const result = await vm(project, ['up'], [{argv, stderr: "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/nonexist': No such file or directory\n", exitCode: 1}], {
+      VM_LIBVIRT_URI: uri,
+    })
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr.split('\n')[0]).to.equal(`Error: Cannot reach libvirt at ${uri}: is libvirtd running?`)
+    expect(result.calls.map((c) => c.argv)).to.deep.equal([argv])
+  })
+
+  it('with a Vmfile that has errors: exit 2, every problem on stderr, and not one virsh call', async () => {
+    project = await makeProject('box: debian-12\ncpus: lots\nmachines:\n  alpha:\n    memory: 2 gigs\n  Beta_1: {}\n')
+    const result = await vm(project, ['up'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stdout).to.equal('')
+    expect(result.stderr).to.equal(
+      [
+        'Error: Vmfile has 3 errors.',
+        'Vmfile:2:7 cpus: expected a whole number from 1 to 256, found "lots"',
+        'cpus: lots',
+        '      ^^^^',
+        'Vmfile:5:13 machines.alpha.memory: expected a size like 768MiB or 2GiB, found "2 gigs"',
+        '    memory: 2 gigs',
+        '            ^^^^^^',
+        'Vmfile:6:3 machines.Beta_1: expected a machine name that works as a hostname (a-z, 0-9 and inner "-", at most 63), found "Beta_1"; did you mean beta-1?',
+        '  Beta_1: {}',
+        '  ^^^^^^',
+        '',
+      ].join('\n'),
+    )
+    expect(result.calls).to.deep.equal([])
+  })
+
+  it('an unknown machine: exit 2 listing the machines, and not one virsh call', async () => {
+    project = await makeProject('box: debian-12\nmachines:\n  alpha: {}\n  beta: {}\n')
+    const result = await vm(project, ['up', 'alpha', 'gamma'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.equal(`Error: No machine named "gamma" in ${project.dir}/Vmfile.\nHint: Machines here: alpha, beta.\n`)
+    expect(result.calls).to.deep.equal([])
+  })
+
+  it('without a Vmfile: exit 1 pointing at vm init', async () => {
+    project = await makeProject()
+    const result = await vm(project, ['up'])
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr).to.equal(`Error: No Vmfile in ${project.dir} or any folder above it.\nHint: Run \`vm init\` to write one here.\n`)
+    expect(result.calls).to.deep.equal([])
+  })
+})

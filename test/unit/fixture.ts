@@ -1,0 +1,40 @@
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {dirname} from 'node:path'
+
+import {expect} from 'chai'
+
+/**
+ * Reads a captured fixture: its first line is a comment naming the command that printed it (and
+ * the tool's version); the rest is the command's output, byte for byte.
+ */
+export function readCapture(url: URL): string {
+  const text = readFileSync(url, 'utf8')
+  const newline = text.indexOf('\n')
+  const header = text.slice(0, newline)
+  if (!header.startsWith('# ')) throw new Error(`${url.pathname}: the first line must be a "# command (version)" comment`)
+  return text.slice(newline + 1)
+}
+
+/**
+ * Compares TEXT with the golden file at URL. `UPDATE_GOLDEN=1 npx mocha ...` rewrites the file
+ * instead, for a deliberate change: review the diff before committing it.
+ */
+export function expectGolden(text: string, url: URL): void {
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(dirname(url.pathname), {recursive: true})
+    writeFileSync(url, text)
+    return
+  }
+  if (!existsSync(url)) throw new Error(`golden file ${url.pathname} is missing; create it with UPDATE_GOLDEN=1`)
+  expect(text).to.equal(readFileSync(url, 'utf8'))
+}
+
+export type Ran = {stdout: string; stderr: string; status: number}
+
+/** Runs a host tool; a missing tool fails with the package that provides it. */
+export function runTool(command: string, args: readonly string[], pkg: string, input?: string | Buffer): Ran {
+  const result = spawnSync(command, args, {input, maxBuffer: 64 * 1024 * 1024})
+  if (result.error) throw new Error(`cannot run ${command} (${result.error.message}); this test needs: apt-get install ${pkg}`)
+  return {stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8'), status: result.status ?? -1}
+}
