@@ -78,8 +78,9 @@ export class ExecaRunner implements Runner {
     const inherit = options.stdio === 'inherit'
     const result = await execa(file, args, {
       reject: false,
-      // LC_ALL=C keeps the output of virsh and friends in the language our parsers read.
-      env: {LC_ALL: 'C'},
+      // LC_ALL=C keeps the output we parse in the language our parsers read; a terminal handed
+      // to the user (interactive ssh) keeps the user's locale, which ssh passes to the guest.
+      env: inherit ? {} : {LC_ALL: 'C'},
       input: options.input,
       stdin: inherit ? 'inherit' : options.input === undefined ? 'ignore' : 'pipe',
       stdout: inherit ? 'inherit' : 'pipe',

@@ -6,6 +6,8 @@ import {CommandFailedError, type RunOptions, type Runner} from '../exec/runner.j
 import {VmError} from '../errors.js'
 import {classifyVirshError, parseDomainState, parseKeyValues, parseNameList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
 
+const VIRSH_TIMEOUT_MS = 120_000
+
 /**
  * Thin calls to virsh. Every call names its connection URI explicitly, so a user's
  * LIBVIRT_DEFAULT_URI or a remote URI never changes which libvirt we talk to by accident.
@@ -17,10 +19,14 @@ export class Virsh {
     readonly uri: string,
   ) {}
 
-  /** Runs `virsh -c URI ...args`, turning "cannot reach libvirt" into one clear error. */
+  /**
+   * Runs `virsh -c URI ...args`, turning "cannot reach libvirt" into one clear error. A call that
+   * hangs (a libvirtd stuck re-probing QEMU does that) ends after two minutes unless the caller
+   * says otherwise: a stuck daemon must give an error, not a frozen command.
+   */
   async run(args: readonly string[], options: RunOptions = {}): Promise<string> {
     try {
-      const {stdout} = await this.runner.run('virsh', ['-c', this.uri, ...args], options)
+      const {stdout} = await this.runner.run('virsh', ['-c', this.uri, ...args], {timeoutMs: VIRSH_TIMEOUT_MS, ...options})
       return stdout
     } catch (error) {
       if (error instanceof CommandFailedError) {
@@ -149,7 +155,8 @@ export class Virsh {
 
   /** Streams a local file into a volume through libvirt, so the same code serves a remote host. */
   async uploadVolume(pool: string, volume: string, file: string): Promise<void> {
-    await this.run(['vol-upload', '--pool', pool, volume, file])
+    // Multi-gigabyte images take as long as they take; no deadline here.
+    await this.run(['vol-upload', '--pool', pool, volume, file], {timeoutMs: undefined})
   }
 
   async deleteVolume(pool: string, volume: string): Promise<void> {

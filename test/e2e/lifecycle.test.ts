@@ -1,0 +1,195 @@
+import {mkdir, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+
+import {projectHash} from '../../src/machine/names.js'
+import {domainsNamed, note, removeDebrisOfEarlierRuns, serveImage, tempDir, testImage, vm, volumesNamed, type ImageServer} from './helpers.js'
+
+/**
+ * The whole lifecycle on real libvirt and QEMU (TCG), one project with two machines, in the order
+ * a user would go: a bad Vmfile first, then up, ssh, halt, up, destroy.
+ */
+describe('vm lifecycle on real libvirt', function () {
+  let server: ImageServer
+  let home: string
+  let projectDir: string
+  /** The hash every libvirt name of this run's project ends with. */
+  let project: string
+  const run = (args: string[], env?: Record<string, string>) => vm(args, {cwd: projectDir, home, env})
+
+  before(async function () {
+    server = await serveImage(testImage())
+    const root = await tempDir('vm-e2e-')
+    home = join(root, 'home')
+    projectDir = join(root, 'lab')
+    await mkdir(projectDir)
+    project = projectHash(projectDir)
+    await removeDebrisOfEarlierRuns()
+  })
+
+  after(async function () {
+    await run(['destroy', '-f']).catch(() => undefined)
+    await server?.close()
+  })
+
+  it('rejects a Vmfile with errors before creating anything', async function () {
+    await writeFile(
+      join(projectDir, 'Vmfile'),
+      ['box:', `  url: ${server.imageUrl}`, 'cpus: many', 'memroy: 1GiB', 'machines:', '  Alpha: {}', '  beta:', '    disk: 10 gigs', ''].join('\n'),
+    )
+    const result = await run(['up'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.match(/^Vmfile:2:3 box: expected sha256 or checksum_url/m)
+    expect(result.stderr).to.match(/^Vmfile:3:7 cpus: /m)
+    expect(result.stderr).to.match(/^Vmfile:4:1 warning: memroy: .*did you mean memory\?$/m)
+    expect(result.stderr).to.match(/^Vmfile:6:3 machines\.Alpha: /m)
+    expect(result.stderr).to.match(/^Vmfile:8:11 machines\.beta\.disk: /m)
+    expect(await domainsNamed(project)).to.deep.equal([])
+    expect(await volumesNamed(project)).to.deep.equal([])
+    expect(server.requests).to.deep.equal([])
+    await expectMissing(join(projectDir, '.vm'))
+    await expectMissing(join(home, 'cache'))
+  })
+
+  it('brings two machines up in parallel, each to SSH and cloud-init done', async function () {
+    await writeFile(
+      join(projectDir, 'Vmfile'),
+      [
+        'box:',
+        `  url: ${server.imageUrl}`,
+        `  checksum_url: ${server.checksumUrl}`,
+        'cpus: 2',
+        'memory: 1GiB',
+        'disk: 6GiB',
+        'machines:',
+        '  alpha: {}',
+        '  beta:',
+        '    memory: 768MiB',
+        '',
+      ].join('\n'),
+    )
+    const result = await run(['up'])
+    note(`two-machine vm up: ${result.seconds.toFixed(1)} s`)
+    for (const line of result.stdout.split('\n')) if (/\((\d+\.\d) s\)$/.test(line)) note(line)
+    expect(result.exitCode, result.stderr).to.equal(0)
+    for (const name of ['alpha', 'beta']) {
+      for (const milestone of ['booting', 'IP ', 'SSH ready', 'cloud-init done']) {
+        expect(result.stdout).to.match(new RegExp(`^${name}: ${milestone}.*\\(\\d+\\.\\d s\\)$`, 'm'))
+      }
+    }
+    const status = JSON.parse((await run(['status', '--json'])).stdout) as Array<{name: string; state: string; ip: string}>
+    expect(status.map((s) => [s.name, s.state])).to.deep.equal([
+      ['alpha', 'running'],
+      ['beta', 'running'],
+    ])
+    for (const s of status) expect(s.ip).to.match(/^\d+\.\d+\.\d+\.\d+$/)
+    expect((await volumesNamed(project)).sort()).to.deep.equal([
+      `lab-alpha-${project}-seed.iso`,
+      `lab-alpha-${project}.qcow2`,
+      `lab-beta-${project}-seed.iso`,
+      `lab-beta-${project}.qcow2`,
+    ])
+  })
+
+  it('logs in with the pinned host key: hostname, exit status and sudo', async function () {
+    expect((await run(['ssh', 'alpha', '--', 'hostname'])).stdout.trim()).to.equal('alpha')
+    expect((await run(['ssh', 'beta', '--', 'hostname'])).stdout.trim()).to.equal('beta')
+    expect((await run(['ssh', 'alpha', '--', 'exit', '7'])).exitCode).to.equal(7)
+    const sudo = await run(['ssh', 'beta', '--', 'sudo', '-n', 'id', '-u'])
+    expect(sudo.stdout.trim(), sudo.stderr).to.equal('0')
+    const memory = await run(['ssh', 'beta', '--', "awk '/MemTotal/ {print $2}' /proc/meminfo"])
+    expect(Number(memory.stdout.trim())).to.be.within(600 * 1024, 768 * 1024)
+    const knownHosts = await readFile(join(projectDir, '.vm/known_hosts'), 'utf8')
+    expect(knownHosts.trim().split('\n')).to.have.length(2)
+    expect((await stat(join(projectDir, '.vm/id_ed25519'))).mode & 0o777).to.equal(0o600)
+  })
+
+  it('refuses a machine whose host key does not match the pinned one', async function () {
+    const path = join(projectDir, '.vm/known_hosts')
+    const pinned = await readFile(path, 'utf8')
+    const [alphaLine, betaLine] = pinned.trim().split('\n') as [string, string]
+    const alias = alphaLine.split(' ')[0]!
+    // alpha's name with beta's key: exactly what a different machine answering on alpha's address looks like.
+    await writeFile(path, `${alias} ${betaLine.split(' ').slice(1).join(' ')}\n${betaLine}\n`)
+    try {
+      const result = await run(['ssh', 'alpha', '--', 'true'])
+      expect(result.exitCode).to.equal(255)
+      expect(result.stderr).to.match(/host key/i)
+    } finally {
+      await writeFile(path, pinned)
+    }
+  })
+
+  it('grows the root file system to the disk size', async function () {
+    const result = await run(['ssh', 'alpha', '--', 'df', '-B1', '--output=size', '/'])
+    const bytes = Number(result.stdout.trim().split('\n').at(-1))
+    note(`alpha root file system: ${(bytes / 2 ** 30).toFixed(2)} GiB of a 6 GiB disk`)
+    expect(bytes).to.be.greaterThan(5.5 * 2 ** 30)
+  })
+
+  it('prints an ssh config block that plain ssh can use', async function () {
+    const result = await run(['ssh-config', 'alpha'])
+    expect(result.stdout).to.match(/^Host alpha$/m)
+    expect(result.stdout).to.match(/StrictHostKeyChecking yes/)
+    const config = join(projectDir, '.vm/test-ssh-config')
+    await writeFile(config, result.stdout)
+    const {execa} = await import('execa')
+    const ssh = await execa('ssh', ['-F', config, '-o', 'BatchMode=yes', 'alpha', 'hostname'], {reject: false})
+    expect(ssh.stdout.trim(), ssh.stderr).to.equal('alpha')
+  })
+
+  it('says so when up finds a machine already running', async function () {
+    const result = await run(['up', 'alpha'])
+    expect(result.exitCode).to.equal(0)
+    expect(result.stdout).to.match(/^alpha: already running at [\d.]+; nothing to do\.$/m)
+  })
+
+  it('keeps data across halt and up', async function () {
+    const write = await run(['ssh', 'alpha', '--', 'echo kept-$((6*7)) > marker && sync'])
+    expect(write.exitCode, write.stderr).to.equal(0)
+    const halt = await run(['halt', 'alpha'])
+    note(`vm halt alpha: ${halt.seconds.toFixed(1)} s`)
+    expect(halt.exitCode, halt.stderr).to.equal(0)
+    expect(halt.stdout).to.match(/^alpha: halted \(/m)
+    const status = JSON.parse((await run(['status', '--json'])).stdout) as Array<{name: string; state: string}>
+    expect(status.find((s) => s.name === 'alpha')?.state).to.equal('shutoff')
+    expect(status.find((s) => s.name === 'beta')?.state).to.equal('running')
+    const up = await run(['up', 'alpha'])
+    note(`vm up of halted alpha: ${up.seconds.toFixed(1)} s`)
+    expect(up.exitCode, up.stderr).to.equal(0)
+    expect(up.stdout).to.match(/^alpha: starting \(was shutoff\)$/m)
+    expect((await run(['ssh', 'alpha', '--', 'cat', 'marker'])).stdout.trim()).to.equal('kept-42')
+  })
+
+  it('destroys machines, leaving no domain, overlay or seed ISO, and keeps the box', async function () {
+    const result = await run(['destroy', '-f'])
+    note(`vm destroy -f (two machines): ${result.seconds.toFixed(1)} s`)
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(await domainsNamed(project)).to.deep.equal([])
+    expect(await volumesNamed(project)).to.deep.equal([])
+    expect(await volumesNamed(server.sha256)).to.deep.equal([`${server.sha256}.qcow2`])
+    expect(await readdir(join(home, 'cache/boxes/sha256'))).to.deep.equal([server.sha256])
+    const status = JSON.parse((await run(['status', '--json'])).stdout) as Array<{state: string}>
+    expect(status.map((s) => s.state)).to.deep.equal(['not_created', 'not_created'])
+    expect((await readFile(join(projectDir, '.vm/known_hosts'), 'utf8')).trim()).to.equal('')
+  })
+
+  it('does not download the box again for a new machine', async function () {
+    const before = server.requests.filter((r) => r.endsWith('.qcow2')).length
+    const result = await run(['up', 'alpha'])
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(server.requests.filter((r) => r.endsWith('.qcow2')).length).to.equal(before)
+    note(`one-machine vm up from a cached box: ${result.seconds.toFixed(1)} s`)
+    for (const line of result.stdout.split('\n')) if (/\((\d+\.\d) s\)$/.test(line)) note(line)
+    await rm(join(projectDir, '.vm/test-ssh-config'), {force: true})
+  })
+})
+
+async function expectMissing(path: string): Promise<void> {
+  const found = await stat(path).then(
+    () => true,
+    () => false,
+  )
+  expect(found, `${path} should not exist`).to.equal(false)
+}
