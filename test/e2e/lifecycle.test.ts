@@ -52,6 +52,33 @@ describe('vm lifecycle on real libvirt', function () {
     await expectMissing(join(home, 'cache'))
   })
 
+  it('says what to do when libvirt cannot be reached', async function () {
+    await writeFile(join(projectDir, 'Vmfile'), `box:\n  url: ${server.imageUrl}\n  checksum_url: ${server.checksumUrl}\n`)
+    const result = await run(['up'], {VM_LIBVIRT_URI: 'qemu+unix:///system?socket=/nonexistent/libvirt-sock'})
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr).to.match(/^Error: Cannot reach libvirt at qemu\+unix:\/\/\/system\?socket=\/nonexistent\/libvirt-sock: is libvirtd running\?$/m)
+    expect(result.stderr).to.match(/^Hint: Start it with `sudo systemctl start libvirtd`/m)
+    expect(server.requests).to.deep.equal([])
+  })
+
+  it('on a boot timeout shows the serial console and removes the half-made machine', async function () {
+    const slowDir = join(projectDir, '..', 'slow')
+    await mkdir(slowDir)
+    await writeFile(join(slowDir, 'Vmfile'), `box:\n  url: ${server.imageUrl}\n  checksum_url: ${server.checksumUrl}\n`)
+    const result = await vm(['up', '--timeout', '15'], {cwd: slowDir, home})
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr).to.match(/^Error: Timed out after 15 s waiting for /m)
+    expect(result.stderr).to.match(/^default: last lines of the serial console \(.*-serial\.log\):$/m)
+    expect(result.stderr).to.match(/^default: {3}\| \S/m)
+    for (const undone of ['start', 'define domain', 'create seed ISO', 'create overlay']) {
+      expect(result.stdout).to.match(new RegExp(`^default: undone: ${undone} `, 'm'))
+    }
+    const slow = projectHash(slowDir)
+    expect(await domainsNamed(slow)).to.deep.equal([])
+    expect(await volumesNamed(slow)).to.deep.equal([])
+    expect((await readFile(join(slowDir, '.vm/known_hosts'), 'utf8')).trim()).to.equal('')
+  })
+
   it('brings two machines up in parallel, each to SSH and cloud-init done', async function () {
     await writeFile(
       join(projectDir, 'Vmfile'),
