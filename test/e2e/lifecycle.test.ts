@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 
 import {projectHash} from '../../src/machine/names.js'
-import {domainsNamed, note, removeDebrisOfEarlierRuns, serveImage, tempDir, testImage, vm, volumesNamed, type ImageServer} from './helpers.js'
+import {ROOT, TEST_POOL, domainsNamed, note, removeDebrisOfEarlierRuns, serveImage, tempDir, testImage, vm, volumesNamed, type ImageServer} from './helpers.js'
 
 /**
  * The whole lifecycle on real libvirt and QEMU (TCG), one project with two machines, in the order
@@ -148,6 +148,19 @@ describe('vm lifecycle on real libvirt', function () {
     }
   })
 
+  it('gives an interactive login a terminal', async function () {
+    const {execa} = await import('execa')
+    // script(1) runs vm on a pseudo-terminal, as a person at a terminal would.
+    const result = await execa('script', ['-qec', `node ${join(ROOT, 'bin/run.js')} ssh beta`, '/dev/null'], {
+      cwd: projectDir,
+      input: 'tty -s && echo "on a tty as $(id -un)"; exit 4\n',
+      env: {VM_HOME: home, VM_POOL: TEST_POOL},
+      reject: false,
+    })
+    expect(result.stdout).to.match(/on a tty as vm/)
+    expect(result.exitCode).to.equal(4)
+  })
+
   it('grows the root file system to the disk size', async function () {
     const result = await run(['ssh', 'alpha', '--', 'df', '-B1', '--output=size', '/'])
     const bytes = Number(result.stdout.trim().split('\n').at(-1))
@@ -210,6 +223,16 @@ describe('vm lifecycle on real libvirt', function () {
     note(`one-machine vm up from a cached box: ${result.seconds.toFixed(1)} s`)
     for (const line of result.stdout.split('\n')) if (/\((\d+\.\d) s\)$/.test(line)) note(line)
     await rm(join(projectDir, '.vm/test-ssh-config'), {force: true})
+  })
+
+  it('powers a machine off at once with halt --force', async function () {
+    const result = await run(['halt', '--force', 'alpha'])
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(result.stdout).to.match(/^alpha: powered off \(\d+\.\d s\)$/m)
+    expect(result.stdout).not.to.match(/ACPI/)
+    const status = await run(['status'])
+    expect(status.stdout).to.match(/^alpha\s+shutoff\s+-$/m)
+    expect(status.stdout).to.match(/^beta\s+not_created\s+-$/m)
   })
 })
 
