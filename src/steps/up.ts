@@ -14,6 +14,9 @@ import {machineOutput} from '../ui/output.js'
 import {runSteps, type Step} from './run-steps.js'
 import {settleAll} from './settle.js'
 
+/** States `up` knows how to leave for running: start (shutoff, crashed) or resume (paused). */
+const STARTABLE = ['shutoff', 'crashed', 'paused']
+
 export type UpOptions = BootOptions & {
   /** Remove a machine this run created when its creation or first boot fails (default true). */
   readonly destroyOnError: boolean
@@ -72,6 +75,12 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
   if (status.state === 'running') {
     out.info(`already running${status.ip ? ` at ${status.ip}` : ''}; nothing to do.`)
     return
+  }
+  if (!create && !STARTABLE.includes(status.state)) {
+    throw new VmError(`${machine.name} is ${status.state.replaceAll('_', ' ')}; vm can start it only from shut off or paused.`, {
+      code: 'MACHINE_STATE_UNEXPECTED',
+      hint: `Wait for it to settle, or power it off with \`vm halt --force ${machine.name}\`, then run \`vm up ${machine.name}\`.`,
+    })
   }
   const started = Date.now()
   if (create) {

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
-import {ensureBuilt, makeProject, type Project, VIRSH, virsh, vm} from './helpers.js'
+import {domainName} from '../../src/machine/names.js'
+import {domainXml, ensureBuilt, makeProject, type Project, VIRSH, virsh, vm} from './helpers.js'
 
 describe('vm up', () => {
   let project: Project
@@ -81,5 +82,24 @@ describe('vm up', () => {
     expect(result.exitCode).to.equal(1)
     expect(result.stderr).to.equal(`Error: No Vmfile in ${project.dir} or any folder above it.\nHint: Run \`vm init\` to write one here.\n`)
     expect(result.calls).to.deep.equal([])
+  })
+
+  it('refuses to start a machine in a state it cannot start from, and says how to get out of it', async () => {
+    project = await makeProject('box: debian-12\n')
+    const domain = domainName(project.dir, 'default')
+    const result = await vm(project, ['up'], [
+      {argv: virsh('version'), stdout: 'Compiled against library: libvirt 9.0.0\n'},
+      {argv: virsh('domstate', domain), stdout: 'in shutdown\n\n'},
+      {argv: virsh('dumpxml', domain), stdout: domainXml(project, 'default')},
+      {argv: virsh('net-info', 'default'), stdout: 'Name:           default\nActive:         yes\n'},
+    ])
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr).to.equal(
+      [
+        'Error: default is in shutdown; vm can start it only from shut off or paused.',
+        'Hint: Wait for it to settle, or power it off with `vm halt --force default`, then run `vm up default`.',
+        '',
+      ].join('\n'),
+    )
   })
 })
