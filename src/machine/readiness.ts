@@ -34,11 +34,13 @@ function remainingMs(deadline: Deadline): number {
 /** The machine's IPv4 address from libvirt's DHCP lease for its MAC. */
 export async function waitForIp(virsh: Virsh, network: string, mac: string, deadline: Deadline, signal: AbortSignal): Promise<string> {
   for (;;) {
+    const asked = Date.now()
     const leases = await virsh.dhcpLeases(network, mac)
     const lease = leases.at(-1)
     if (lease) return lease.ip
     if (remainingMs(deadline) <= 0) throw new BootTimeoutError(`a DHCP lease for ${mac} on network ${network}`, deadline.seconds)
-    await sleep(LEASE_POLL_MS, signal)
+    // A fixed cadence: the time virsh itself took counts towards the interval.
+    await sleep(Math.max(0, LEASE_POLL_MS - (Date.now() - asked)), signal)
   }
 }
 
@@ -47,7 +49,10 @@ export async function waitForSsh(runner: Runner, target: SshTarget, deadline: De
   let lastProblem = 'nothing answered on port 22'
   for (;;) {
     signal.throwIfAborted()
-    if (await probeTcp(target.host, target.port, 1000)) {
+    const probed = Date.now()
+    // Half a second is plenty on a bridge: a listening sshd answers in well under that, even in
+    // a guest under software emulation.
+    if (await probeTcp(target.host, target.port, 500)) {
       try {
         await runner.run('ssh', sshArgs(target, {command: ['true'], batch: true, connectTimeoutSeconds: 5}), {signal, timeoutMs: 20_000})
         return
@@ -59,7 +64,7 @@ export async function waitForSsh(runner: Runner, target: SshTarget, deadline: De
       await sleep(SSH_RETRY_MS, signal)
     } else {
       if (remainingMs(deadline) <= 0) break
-      await sleep(PORT_POLL_MS, signal)
+      await sleep(Math.max(0, PORT_POLL_MS - (Date.now() - probed)), signal)
     }
   }
   throw new BootTimeoutError(`SSH on ${target.host}`, deadline.seconds, `Last problem: ${lastProblem}`)
