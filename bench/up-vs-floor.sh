@@ -20,8 +20,19 @@ image=$(readlink -f "$image")
 work=$(mktemp -d /tmp/vm-bench-XXXXXX)
 export VM_HOME=$work/home VM_POOL=vmfile-bench VM_ACCELERATOR=tcg
 vm() { ip netns exec "$ns" node "$root/bin/run.js" "$@"; }
+# The bench's own pool goes too: it only ever holds this run's box.
+remove_pool() {
+  local v
+  for v in $(virsh -c qemu:///system vol-list --pool "$VM_POOL" 2>/dev/null | awk 'NR > 2 && $1 != "" {print $1}'); do
+    virsh -c qemu:///system vol-delete --pool "$VM_POOL" "$v" >/dev/null
+  done
+  virsh -c qemu:///system pool-destroy "$VM_POOL" >/dev/null 2>&1 || true
+  virsh -c qemu:///system pool-delete "$VM_POOL" >/dev/null 2>&1 || true
+  virsh -c qemu:///system pool-undefine "$VM_POOL" >/dev/null 2>&1 || true
+}
 cleanup() {
   for p in "$work"/one "$work"/two; do [[ -f $p/Vmfile ]] && (cd "$p" && vm destroy -f >/dev/null 2>&1 || true); done
+  remove_pool
   rm -rf "$work"
 }
 trap cleanup EXIT
