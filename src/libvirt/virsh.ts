@@ -97,6 +97,12 @@ export class Virsh {
     await this.run(['undefine', name, '--managed-save', '--snapshots-metadata'])
   }
 
+  /** Powers the domain off unless its STATE is shutoff, then undefines it. */
+  async removeDomain(name: string, state: string): Promise<void> {
+    if (state !== 'shutoff') await this.destroyDomain(name)
+    await this.undefineDomain(name)
+  }
+
   async networkInfo(name: string): Promise<Record<string, string> | undefined> {
     const out = await this.query(['net-info', name])
     return out === undefined ? undefined : parseKeyValues(out)
@@ -161,6 +167,13 @@ export class Virsh {
 
   async deleteVolume(pool: string, volume: string): Promise<void> {
     await this.run(['vol-delete', '--pool', pool, volume])
+  }
+
+  /** Deletes the volume if it exists; says whether there was one. For undo and destroy, which must tolerate half-done work. */
+  async deleteVolumeIfPresent(pool: string, volume: string): Promise<boolean> {
+    if (!(await this.volumeInfo(pool, volume))) return false
+    await this.deleteVolume(pool, volume)
+    return true
   }
 }
 

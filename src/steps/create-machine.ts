@@ -36,14 +36,11 @@ export function createMachineSteps(services: Services, project: Project, spec: N
   // Fixed for the machine's life: the instance-id (a new one reruns first-boot setup) and the MAC.
   const uuid = crypto.randomUUID()
   const mac = randomMac()
-  const deleteIfPresent = async (volume: string) => {
-    if (await virsh.volumeInfo(libvirt.pool, volume)) await virsh.deleteVolume(libvirt.pool, volume)
-  }
   return [
     {
       title: `create overlay ${overlay}`,
       run: () => virsh.createOverlayVolume(libvirt.pool, overlay, spec.machine.diskBytes, spec.box.volume),
-      undo: () => deleteIfPresent(overlay),
+      undo: () => virsh.deleteVolumeIfPresent(libvirt.pool, overlay),
     },
     {
       title: `create seed ISO ${seed}`,
@@ -64,7 +61,7 @@ export function createMachineSteps(services: Services, project: Project, spec: N
       },
       undo: async () => {
         await unpinHostKey(project.paths.knownHosts, spec.domain)
-        await deleteIfPresent(seed)
+        await virsh.deleteVolumeIfPresent(libvirt.pool, seed)
       },
     },
     {
@@ -72,9 +69,7 @@ export function createMachineSteps(services: Services, project: Project, spec: N
       run: () => virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed}))),
       undo: async () => {
         const state = await virsh.domainState(spec.domain)
-        if (state === undefined) return
-        if (state !== 'shutoff') await virsh.destroyDomain(spec.domain)
-        await virsh.undefineDomain(spec.domain)
+        if (state !== undefined) await virsh.removeDomain(spec.domain, state)
       },
     },
   ]

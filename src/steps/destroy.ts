@@ -22,15 +22,11 @@ async function destroyOne(services: Services, project: Project, machine: Machine
   const {state, domain} = await inspectMachine(virsh, project.dir, machine.name)
   const removed: string[] = []
   if (state !== 'not_created') {
-    if (state !== 'shutoff') await virsh.destroyDomain(domain)
-    await virsh.undefineDomain(domain)
+    await virsh.removeDomain(domain, state)
     removed.push(`domain ${domain}`)
   }
   for (const volume of [overlayVolumeName(domain), seedVolumeName(domain)]) {
-    if (await virsh.volumeInfo(libvirt.pool, volume)) {
-      await virsh.deleteVolume(libvirt.pool, volume)
-      removed.push(`volume ${volume}`)
-    }
+    if (await virsh.deleteVolumeIfPresent(libvirt.pool, volume)) removed.push(`volume ${volume}`)
   }
   await unpinHostKey(project.paths.knownHosts, domain)
   out.info(removed.length ? `destroyed (${removed.join(', ')})` : 'not created; nothing to destroy.')

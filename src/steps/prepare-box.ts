@@ -40,7 +40,7 @@ export async function prepareBox(services: Services, source: BoxSource, arch: st
         {
           title: `create volume ${volume}`,
           run: () => virsh.createVolume(libvirt.pool, volume, info.virtualSize, 'qcow2'),
-          undo: () => virsh.deleteVolume(libvirt.pool, volume),
+          undo: () => virsh.deleteVolumeIfPresent(libvirt.pool, volume),
         },
         {title: `upload ${cached.path}`, run: () => virsh.uploadVolume(libvirt.pool, volume, cached.path)},
       ],

@@ -7,7 +7,7 @@ export type Step = {
    * Removes what run() made in this invocation. Must tolerate half-done work (run may have
    * failed midway) and things already gone.
    */
-  undo?(): Promise<void>
+  undo?(): Promise<unknown>
 }
 
 export type RunStepsOptions = {
