@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
-import {domainXml, ensureBuilt, makeProject, type Project, VIRSH, virsh, vm} from './helpers.js'
+import {domainXml, useProject, type Project, VIRSH, virsh, vm} from './helpers.js'
 
 const VMFILE = 'box: debian-12\nmachines:\n  alpha: {}\n  beta: {}\n'
 
@@ -9,19 +9,10 @@ const missingVolume = (name: string) =>
   `error: failed to get vol '${name}'\nerror: Storage volume not found: no storage vol with matching path '${name}'\n`
 
 describe('vm halt and vm destroy', () => {
+  const current = useProject(VMFILE)
   let project: Project
-
-  before(async function () {
-    this.timeout(180_000)
-    await ensureBuilt()
-  })
-
-  beforeEach(async () => {
-    project = await makeProject(VMFILE)
-  })
-
-  afterEach(async () => {
-    await project.cleanup()
+  beforeEach(() => {
+    project = current()
   })
 
   it('vm halt of a machine that is not created says so and succeeds', async () => {

@@ -45,6 +45,25 @@ export async function makeProject(vmfile?: string, folder = 'shop'): Promise<Pro
   return {dir, home, root, cleanup: () => rm(root, {recursive: true, force: true})}
 }
 
+/**
+ * Registers the hooks every command test file needs: build the CLI once, a fresh project with
+ * VMFILE before each test, removed after it. Returns a getter for the current project.
+ */
+export function useProject(vmfile: string): () => Project {
+  let project: Project | undefined
+  before(async function () {
+    this.timeout(180_000)
+    await ensureBuilt()
+  })
+  beforeEach(async () => {
+    project = await makeProject(vmfile)
+  })
+  afterEach(async () => {
+    await project?.cleanup()
+  })
+  return () => project!
+}
+
 export type VmResult = {
   readonly stdout: string
   readonly stderr: string

@@ -1,26 +1,17 @@
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
-import {domainXml, ensureBuilt, makeProject, type Project, VIRSH, virsh, vm} from './helpers.js'
+import {domainXml, useProject, type Project, VIRSH, virsh, vm} from './helpers.js'
 
 const VMFILE = 'box: debian-12\nmachines:\n  alpha: {}\n  beta: {}\n'
 const MAC = '52:54:00:aa:00:02'
 const IP = '192.168.122.46'
 
 describe('vm ssh', () => {
+  const current = useProject(VMFILE)
   let project: Project
-
-  before(async function () {
-    this.timeout(180_000)
-    await ensureBuilt()
-  })
-
-  beforeEach(async () => {
-    project = await makeProject(VMFILE)
-  })
-
-  afterEach(async () => {
-    await project.cleanup()
+  beforeEach(() => {
+    project = current()
   })
 
   /** The exact ssh command line for beta: pinned host key under the domain's name, never a shell. */

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
-import {DEFAULT_MAC, domainXml, ensureBuilt, makeProject, type Call, type Project, VIRSH, virsh, vm} from './helpers.js'
+import {DEFAULT_MAC, domainXml, makeProject, useProject, type Call, type Project, VIRSH, virsh, vm} from './helpers.js'
 
 const VMFILE = 'box: debian-12\nmachines:\n  alpha: {}\n  beta: {}\n'
 
@@ -20,19 +20,10 @@ function alphaRunningBetaMissing(project: Project): Call[] {
 const sorted = (calls: Array<{argv: string[]}>) => calls.map((c) => c.argv.join(' ')).sort()
 
 describe('vm status', () => {
+  const current = useProject(VMFILE)
   let project: Project
-
-  before(async function () {
-    this.timeout(180_000)
-    await ensureBuilt()
-  })
-
-  beforeEach(async () => {
-    project = await makeProject(VMFILE)
-  })
-
-  afterEach(async () => {
-    await project.cleanup()
+  beforeEach(() => {
+    project = current()
   })
 
   it('prints a table read live from libvirt: one machine running with its IP, one not created', async () => {
