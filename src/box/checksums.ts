@@ -8,7 +8,10 @@ import {digestLength, type DigestAlgorithm} from './types.js'
  *   (the star is "binary mode"; Ubuntu writes it). The algorithm is implied by the digest's length.
  * - BSD style (Fedora's and Rocky's CHECKSUM, `sha256sum --tag`): `SHA256 (name) = <hex>`.
  * - Either may be wrapped in a PGP clear-signature (Fedora's is); the armour is skipped. We do not
- *   verify the signature here: the file comes over HTTPS from the same host as the image.
+ *   verify the signature here: the file comes over HTTPS from the distribution's own host.
+ * - A per-image ("sidecar") file beside one image, named after it: Arch's `.SHA256` and openSUSE's
+ *   `.sha256` (GNU style), CentOS Stream's `.SHA256SUM` (BSD style), Alpine's `.sha512` (a bare
+ *   digest, no name at all). A bare digest is listed under the name BESIDE.
  */
 
 export type ChecksumEntry = {
@@ -18,8 +21,17 @@ export type ChecksumEntry = {
   readonly digest: string
 }
 
+/**
+ * The file name of an entry that names no file: a bare digest (Alpine's `.sha512`) or `sha256sum`'s
+ * "-" for standard input. Such an entry applies to the image the file sits beside.
+ */
+export const BESIDE = ''
+
 const GNU_LINE = /^(\\?)([0-9a-fA-F]+) [ *]?(.+)$/
 const BSD_LINE = /^(SHA-?256|SHA-?512) ?\((.+)\) ?= ?([0-9a-fA-F]+)$/i
+const BARE_LINE = /^[0-9a-fA-F]+$/
+/** What a sidecar file's name adds to its image's name: `.SHA256`, `.sha512`, `.SHA256SUM`, `.CHECKSUM`. */
+const SIDECAR_SUFFIX = /^\.(sha(256|512)(sums?)?|checksums?)$/i
 
 /** Every sha256/sha512 entry in the file, in file order. Other algorithms and stray lines are ignored. */
 export function parseChecksumFile(text: string): ChecksumEntry[] {
@@ -55,6 +67,10 @@ export function parseChecksumFile(text: string): ChecksumEntry[] {
 }
 
 function parseLine(line: string): ChecksumEntry | undefined {
+  if (BARE_LINE.test(line)) {
+    const algorithm = algorithmOfLength(line.length)
+    return algorithm ? {algorithm, fileName: BESIDE, digest: line.toLowerCase()} : undefined
+  }
   const bsd = BSD_LINE.exec(line)
   if (bsd) {
     const algorithm: DigestAlgorithm = bsd[1]!.replace('-', '').toLowerCase() === 'sha256' ? 'sha256' : 'sha512'
@@ -68,13 +84,24 @@ function parseLine(line: string): ChecksumEntry | undefined {
   if (!algorithm) return undefined
   // coreutils prefixes the line with a backslash when it had to escape the name.
   const name = gnu[1] ? gnu[3]!.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : gnu[3]!
-  return {algorithm, fileName: normalise(name), digest}
+  return {algorithm, fileName: name === '-' ? BESIDE : normalise(name), digest}
+}
+
+export type FindDigestOptions = {
+  /**
+   * Where the checksum file came from. When it is the image's own sidecar (see isSidecarFile), an
+   * entry under another name still applies, provided the file lists just one name: CentOS Stream's
+   * `-latest` image and its `.SHA256SUM` are links to a dated build, and the file names that build.
+   */
+  readonly checksumUrl?: string
 }
 
 /**
- * The entry for `fileName` (compared exactly, after dropping a leading "./"). When the file lists the
- * name under several algorithms, `preferred` wins, else the strongest. Throws BOX_CHECKSUM_AMBIGUOUS
- * when the chosen algorithm has two different digests for the name: guessing would defeat the check.
+ * The entry for `fileName` (compared exactly, after dropping a leading "./"). A file that holds only
+ * bare digests (BESIDE) applies to whichever image it sits beside; so does a sidecar file that lists
+ * one other name (see FindDigestOptions). When the file lists the name under several algorithms,
+ * `preferred` wins, else the strongest. Throws BOX_CHECKSUM_AMBIGUOUS when the chosen algorithm has
+ * two different digests for the name: guessing would defeat the check.
  *
  * @param source names the checksum file in the error message.
  */
@@ -83,8 +110,9 @@ export function findDigest(
   fileName: string,
   preferred?: DigestAlgorithm,
   source = 'The checksum file',
+  options: FindDigestOptions = {},
 ): ChecksumEntry | undefined {
-  const matches = entries.filter((entry) => entry.fileName === normalise(fileName))
+  const matches = candidates(entries, fileName, options)
   const algorithm =
     preferred && matches.some((entry) => entry.algorithm === preferred)
       ? preferred
@@ -100,6 +128,43 @@ export function findDigest(
     })
   }
   return chosen[0]
+}
+
+/** The entries that may hold `fileName`'s digest, by the rules findDigest describes. */
+function candidates(
+  entries: readonly ChecksumEntry[],
+  fileName: string,
+  options: FindDigestOptions,
+): readonly ChecksumEntry[] {
+  const named = entries.filter((entry) => entry.fileName === normalise(fileName))
+  if (named.length > 0) return named
+  // Only a file of nothing but bare digests is about the image beside it; in a list of named
+  // entries, a stray bare line says nothing about which file it belongs to.
+  if (entries.length > 0 && entries.every((entry) => entry.fileName === BESIDE)) return entries
+  const names = new Set(entries.map((entry) => entry.fileName))
+  if (options.checksumUrl && names.size === 1 && isSidecarFile(options.checksumUrl, fileName)) return entries
+  return []
+}
+
+/**
+ * True when the checksum file at `checksumUrl` is `fileName`'s own sidecar: the same folder's file
+ * named after the image plus a checksum suffix (`.SHA256`, `.sha256`, `.sha512`, `.SHA256SUM`,
+ * `.CHECKSUM`). Such a file describes that one image whatever name it gives it.
+ */
+export function isSidecarFile(checksumUrl: string, fileName: string): boolean {
+  let path: string
+  try {
+    path = new URL(checksumUrl).pathname
+  } catch {
+    path = checksumUrl // an absolute local path
+  }
+  let last = path.slice(path.lastIndexOf('/') + 1)
+  try {
+    last = decodeURIComponent(last)
+  } catch {
+    // keep it as written
+  }
+  return last.startsWith(fileName) && SIDECAR_SUFFIX.test(last.slice(fileName.length))
 }
 
 function normalise(name: string): string {

@@ -25,7 +25,28 @@ export type BoxRequest = {
   readonly checksum: ChecksumSource | undefined
   /** libosinfo short id (e.g. "debian12"), when the catalog knows it. */
   readonly osId?: string
+  /**
+   * Other URLs of the very same file, tried in order after `url` (the catalog's mirrors). Empty for
+   * URL boxes. The digest still comes from `checksum` alone, so a mirror is never trusted for it.
+   */
+  readonly mirrors: readonly string[]
+  /** The image's own cloud user (catalog boxes). Informational: vm creates its own user `vm`. */
+  readonly defaultUser?: string
+  /** Firmware the image boots with on x86_64; aarch64 always boots UEFI. Catalog boxes only. */
+  readonly firmware?: Firmware
+  /** The catalog's title, e.g. "Debian 13 (trixie)". */
+  readonly title?: string
+  /**
+   * The x86-64 micro-architecture level the image's userland needs (2 = x86-64-v2, 3 = x86-64-v3),
+   * set only for x86_64 images that need more than the baseline: a guest CPU without it dies early
+   * in boot (RHEL 9 family needs v2, RHEL 10 family v3), which matters under TCG's default CPU.
+   */
+  readonly x86_64Level?: X86_64Level
 }
+
+export type Firmware = 'bios' | 'uefi'
+
+export type X86_64Level = 1 | 2 | 3 | 4
 
 /** A verified image in the box cache. */
 export type CachedBox = {

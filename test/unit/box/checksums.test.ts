@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
-import {findDigest, parseChecksumFile} from '../../../src/box/checksums.js'
+import {BESIDE, findDigest, isSidecarFile, parseChecksumFile} from '../../../src/box/checksums.js'
 import {VmError} from '../../../src/errors.js'
+import {sha256, sha512} from './helpers.js'
 
 // Shaped like https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS (digests invented).
 const DEBIAN_SHA512SUMS = `9f8bcf23373562f98a7a9fce87636831a1babccb6ab919a269e36ddb37026eae5222bd9139fc91594dc8b5b7c6fdc476411720db62a70b98d501dc90bbc893ad  debian-12-generic-amd64.json
@@ -50,6 +51,33 @@ Vd6SAhAApNFvBZ4ByaYrhz2xp1SnBFw9WXBOx7mZPvvQyfmCvmBVJuXj5XyOmfCw
 =eQ0b
 -----END PGP SIGNATURE-----
 `
+
+// Shaped like Rocky's images/x86_64/CHECKSUM: BSD style with "# name: size" comments, the dated build
+// and its ".latest" name side by side (digests invented).
+const ROCKY_LATEST = sha256('rocky-9.7')
+const ROCKY_CHECKSUM = `# Rocky-9-GenericCloud-Base-9.7-20251123.2.x86_64.qcow2: 645988352 bytes
+SHA256 (Rocky-9-GenericCloud-Base-9.7-20251123.2.x86_64.qcow2) = ${ROCKY_LATEST}
+# Rocky-9-GenericCloud-Base.latest.x86_64.qcow2: 645988352 bytes
+SHA256 (Rocky-9-GenericCloud-Base.latest.x86_64.qcow2) = ${ROCKY_LATEST}
+# Rocky-9-GenericCloud-LVM-9.7-20251123.2.x86_64.qcow2: 690159616 bytes
+SHA256 (Rocky-9-GenericCloud-LVM-9.7-20251123.2.x86_64.qcow2) = ${sha256('rocky-lvm')}
+`
+
+// Shaped like Arch's images/latest/Arch-Linux-x86_64-cloudimg.qcow2.SHA256: sha256sum's own output.
+const ARCH_SHA256 = `${sha256('arch')}  Arch-Linux-x86_64-cloudimg.qcow2\n`
+
+// Shaped like Alpine's nocloud_alpine-3.24.1-x86_64-bios-cloudinit-r0.qcow2.sha512: the digest alone.
+const ALPINE_SHA512 = `${sha512('alpine')}\n`
+
+// Shaped like openSUSE's Leap-16.0-Minimal-VM.x86_64-Cloud.qcow2.sha256.
+const OPENSUSE_SHA256 = `${sha256('leap')}  Leap-16.0-Minimal-VM.x86_64-Cloud.qcow2\n`
+
+// Shaped like CentOS Stream's CentOS-Stream-GenericCloud-10-latest.x86_64.qcow2.SHA256SUM: a link to the
+// dated build's file, so it names the dated build, not "-latest".
+const CENTOS_SHA256SUM = `# CentOS-Stream-GenericCloud-10-20261124.0.x86_64.qcow2: 935690240 bytes
+SHA256 (CentOS-Stream-GenericCloud-10-20261124.0.x86_64.qcow2) = ${sha256('centos')}
+`
+const CENTOS_DIR = 'https://cloud.centos.org/centos/10-stream/x86_64/images'
 
 describe('box/checksums', () => {
   it('reads every entry of a Debian SHA512SUMS (GNU style, two spaces)', () => {
@@ -113,6 +141,74 @@ describe('box/checksums', () => {
       'not a checksum line',
     ].join('\n')
     expect(parseChecksumFile(text)).to.deep.equal([])
+  })
+
+  it('reads a Rocky CHECKSUM (BSD style, size comments) by its ".latest" name', () => {
+    const entries = parseChecksumFile(ROCKY_CHECKSUM)
+    expect(entries).to.have.length(3)
+    expect(findDigest(entries, 'Rocky-9-GenericCloud-Base.latest.x86_64.qcow2')).to.deep.equal({
+      algorithm: 'sha256',
+      fileName: 'Rocky-9-GenericCloud-Base.latest.x86_64.qcow2',
+      digest: ROCKY_LATEST,
+    })
+  })
+
+  it("reads Arch's and openSUSE's per-image files (GNU style, one line)", () => {
+    expect(findDigest(parseChecksumFile(ARCH_SHA256), 'Arch-Linux-x86_64-cloudimg.qcow2')?.digest).to.equal(sha256('arch'))
+    expect(findDigest(parseChecksumFile(OPENSUSE_SHA256), 'Leap-16.0-Minimal-VM.x86_64-Cloud.qcow2')?.digest).to.equal(
+      sha256('leap'),
+    )
+  })
+
+  it("reads Alpine's bare-digest .sha512 as the digest of the image beside it", () => {
+    const entries = parseChecksumFile(ALPINE_SHA512)
+    expect(entries).to.deep.equal([{algorithm: 'sha512', fileName: BESIDE, digest: sha512('alpine')}])
+    expect(findDigest(entries, 'nocloud_alpine-3.24.1-x86_64-bios-cloudinit-r0.qcow2')?.digest).to.equal(sha512('alpine'))
+    // sha256sum reading standard input writes "-" for the name: the same thing.
+    expect(parseChecksumFile(`${sha256('x')}  -\n`)).to.deep.equal([{algorithm: 'sha256', fileName: BESIDE, digest: sha256('x')}])
+    // The algorithm comes from the length: 64 hex digits are a sha256.
+    expect(findDigest(parseChecksumFile(sha256('y').toUpperCase()), 'y.img')).to.deep.equal({
+      algorithm: 'sha256',
+      fileName: BESIDE,
+      digest: sha256('y'),
+    })
+  })
+
+  it('does not apply a stray bare digest in a list of named entries to an unlisted image', () => {
+    const entries = parseChecksumFile(`${sha256('a')}  a.img\n${sha256('b')}\n`)
+    expect(findDigest(entries, 'c.img')).to.equal(undefined)
+    expect(findDigest(entries, 'a.img')?.digest).to.equal(sha256('a'))
+  })
+
+  it("takes the one entry of an image's own sidecar file even under another name (CentOS Stream's -latest)", () => {
+    const entries = parseChecksumFile(CENTOS_SHA256SUM)
+    const image = 'CentOS-Stream-GenericCloud-10-latest.x86_64.qcow2'
+    const checksumUrl = `${CENTOS_DIR}/${image}.SHA256SUM`
+    // Without knowing where the file came from, a different name is not the image's.
+    expect(findDigest(entries, image)).to.equal(undefined)
+    expect(findDigest(entries, image, 'sha256', 'The checksum file', {checksumUrl})).to.deep.equal({
+      algorithm: 'sha256',
+      fileName: 'CentOS-Stream-GenericCloud-10-20261124.0.x86_64.qcow2',
+      digest: sha256('centos'),
+    })
+    // A folder-wide file is not a sidecar: its other entries are other images.
+    expect(findDigest(entries, image, 'sha256', 'The checksum file', {checksumUrl: `${CENTOS_DIR}/CHECKSUM`})).to.equal(undefined)
+    // Nor is a sidecar that lists several names: which one would it be?
+    const two = parseChecksumFile(`${sha256('a')}  a.qcow2\n${sha256('b')}  b.qcow2\n`)
+    expect(findDigest(two, image, undefined, undefined, {checksumUrl})).to.equal(undefined)
+  })
+
+  it('knows a sidecar file by its name: the image name plus a checksum suffix', () => {
+    const image = 'Arch-Linux-x86_64-cloudimg.qcow2'
+    const base = 'https://geo.mirror.pkgbuild.com/images/latest/'
+    for (const suffix of ['.SHA256', '.sha256', '.sha512', '.SHA256SUM', '.sha256sum', '.CHECKSUM']) {
+      expect(isSidecarFile(`${base}${image}${suffix}`, image), suffix).to.equal(true)
+    }
+    expect(isSidecarFile(`${base}SHA256SUMS`, image)).to.equal(false)
+    expect(isSidecarFile(`${base}${image}.sig`, image)).to.equal(false)
+    expect(isSidecarFile(`${base}other.qcow2.SHA256`, image)).to.equal(false)
+    expect(isSidecarFile(`https://example.org/my%20image.img.sha256`, 'my image.img')).to.equal(true)
+    expect(isSidecarFile('/srv/images/a.qcow2.sha256', 'a.qcow2')).to.equal(true)
   })
 
   it('prefers the requested algorithm, else the strongest, when a name is listed under both', () => {
