@@ -10,6 +10,10 @@ import type {Location} from './location.js'
 import type {ProgressReporter} from './progress.js'
 import {createTempPath} from './store.js'
 
+// Downloads over http(s) go through the resumable path; copyHashing stays for local files.
+export {discardPartial, downloadResumable} from './resumable-download.js'
+export type {DownloadedFile, ResumableDownloadOptions, RetryPolicy} from './resumable-download.js'
+
 export type HashedFile = {
   /** Inside the cache's tmp/ folder; the caller commits or removes it. */
   readonly tempPath: string
@@ -30,12 +34,11 @@ export type CopyHashingOptions = {
 }
 
 /**
- * Streams `location` (http(s) or a local file, the same path for both) into a new temp file in
- * the cache, hashing on the way: one pass, the bytes are never read back. The file is fsynced
- * before this returns, so a verified file can be renamed into place as it is. On any failure or
- * abort the temp file is removed before the error is thrown.
- *
- * Resume will fit here: keep the .part, reopen with a Range from its size, hash the kept prefix first.
+ * Streams `location` (a local file, or http(s) in one attempt) into a new temp file in the cache,
+ * hashing on the way: one pass, the bytes are never read back. The file is fsynced before this
+ * returns, so a verified file can be renamed into place as it is. On any failure or abort the temp
+ * file is removed before the error is thrown. Network downloads that must survive failures use
+ * downloadResumable instead.
  */
 export async function copyHashing(
   location: Location,

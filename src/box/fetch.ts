@@ -6,11 +6,13 @@ import got, {HTTPError, RequestError, TimeoutError} from 'got'
 
 import {InterruptedError, VmError} from '../errors.js'
 import type {Location} from './location.js'
+import {backoffDelay, formatDelay, judge, sleep, TransientError, type RetryPolicy} from './retry.js'
 
 /**
  * Opening box sources for reading: http(s) through got, local files through fs. Every failure
  * comes out as a VmError that names the URL (or an InterruptedError when the signal fired).
- * One attempt only: retries, Range resume and mirrors will wrap openSource, not change it.
+ * openSource and requestStream make one attempt; resumable-download.ts wraps them with retries,
+ * Range resume and mirrors, and fetchText retries on its own (small files start over).
  */
 
 export type TransferTimeouts = {
@@ -55,13 +57,46 @@ export async function openSource(location: Location, options: OpenOptions = {}):
     if (!info.isFile()) {
       throw fileError(Object.assign(new Error('not a regular file'), {code: 'EISDIR'}), location.path, subject)
     }
-    return {stream: createReadStream(location.path), totalBytes: info.size}
+    return {stream: createReadStream(location.path, {highWaterMark: READ_BYTES}), totalBytes: info.size}
   }
+  try {
+    const {stream, headers} = await requestStream(location.url, options)
+    const length = Number(headers['content-length'])
+    return {stream, totalBytes: Number.isSafeInteger(length) && length >= 0 ? length : undefined}
+  } catch (error) {
+    throw transferError(error, location.url, subject)
+  }
+}
+
+/** 1 MiB reads of local files: far fewer system calls and stream hops than the 64 KiB default. */
+const READ_BYTES = 1024 * 1024
+
+export type RequestOptions = {
+  readonly timeouts?: TransferTimeouts
+  readonly signal?: AbortSignal
+  readonly fresh?: boolean
+  /** Extra request headers (Range, If-Range). */
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+export type OpenedResponse = {
+  /** got's stream, not yet flowing; the caller pipes it or destroys it. */
+  readonly stream: Readable
+  readonly statusCode: number
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
+/**
+ * One GET through got, resolved when a 2xx response's headers arrive. Errors are got's own
+ * (HTTPError with the response for 4xx/5xx, TimeoutError, RequestError) so that callers can tell
+ * them apart; transferError turns them into messages.
+ */
+export function requestStream(url: string, options: RequestOptions = {}): Promise<OpenedResponse> {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS
-  const stream = got.stream(location.url, {
+  const stream = got.stream(url, {
     // Hash the bytes exactly as published: no transparent gunzip (and Range resume needs raw bytes).
     decompress: false,
-    // One attempt. got retries streams only with a 'retry' listener anyway; say so explicitly.
+    // One attempt: got's stream retries duplicate content (got issues #1381, #871); callers loop.
     retry: {limit: 0},
     // Image sites redirect to mirrors.
     followRedirect: true,
@@ -76,41 +111,76 @@ export async function openSource(location: Location, options: OpenOptions = {}):
       // socket: it fires only after stallMs without a byte, which is the stall timeout we want.
       socket: timeouts.stallMs,
     },
-    headers: {'user-agent': 'vm', ...(options.fresh ? {'cache-control': 'no-cache', pragma: 'no-cache'} : {})},
+    headers: {
+      'user-agent': 'vm',
+      ...(options.fresh ? {'cache-control': 'no-cache', pragma: 'no-cache'} : {}),
+      ...options.headers,
+    },
     signal: options.signal,
   })
   return new Promise((resolve, reject) => {
     // Stays attached after the response: an error before the caller pipes the stream must not go unheard.
-    stream.once('error', (error) => reject(transferError(error, location.url, subject)))
-    stream.once('response', (response: {headers: Record<string, string | string[] | undefined>}) => {
-      const length = Number(response.headers['content-length'])
-      resolve({stream, totalBytes: Number.isSafeInteger(length) && length >= 0 ? length : undefined})
+    stream.once('error', reject)
+    stream.once('response', (response: {statusCode: number; headers: OpenedResponse['headers']}) => {
+      resolve({stream, statusCode: response.statusCode, headers: response.headers})
     })
   })
 }
 
-/** A small text file (a checksum list), read whole. Refuses more than maxBytes: it is never an image. */
-export async function fetchText(
-  location: Location,
-  options: OpenOptions & {readonly maxBytes?: number} = {},
-): Promise<string> {
-  const url = location.kind === 'http' ? location.url : location.path
+/** Checksum files are small: a few quick tries, then the offline fallback (cache.ts) takes over. */
+export const TEXT_RETRY: RetryPolicy = {attemptsPerUrl: 3, initialDelayMs: 1000, maxDelayMs: 10_000}
+
+export type FetchTextOptions = OpenOptions & {
+  readonly maxBytes?: number
+  /** Defaults to TEXT_RETRY; tests shorten it. */
+  readonly retry?: RetryPolicy
+  /** Told about each retry, one line. */
+  readonly log?: (line: string) => void
+}
+
+/**
+ * A small text file (a checksum list), read whole. Refuses more than maxBytes: it is never an image.
+ * Asks caches for a fresh copy unless `fresh: false` (a stale SHA256SUMS fails a good image).
+ * Transient failures (a reset, a stall, 5xx, 429) are retried from the start with backoff.
+ */
+export async function fetchText(location: Location, options: FetchTextOptions = {}): Promise<string> {
   const subject = options.subject ?? 'checksum file'
-  const {stream} = await openSource(location, {...options, subject, fresh: true})
-  const limit = options.maxBytes ?? 4 * 1024 * 1024
+  if (location.kind === 'file') {
+    const {stream} = await openSource(location, {...options, subject})
+    return readText(stream, location.path, subject, options.maxBytes).catch((error: unknown) => {
+      throw fileError(error, location.path, subject)
+    })
+  }
+  const policy = options.retry ?? TEXT_RETRY
+  const request = {...options, fresh: options.fresh ?? true}
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const {stream} = await requestStream(location.url, request)
+      return await readText(stream, location.url, subject, options.maxBytes)
+    } catch (error) {
+      const verdict = judge(error)
+      if (verdict.action !== 'retry' || attempt >= policy.attemptsPerUrl) throw transferError(error, location.url, subject)
+      const delay = backoffDelay(attempt, policy, verdict.retryAfterMs)
+      const {reason} = explainTransferFailure(error)
+      options.log?.(`Fetching ${location.url}: ${reason}; retrying in ${formatDelay(delay)} (attempt ${attempt + 1} of ${policy.attemptsPerUrl})`)
+      await sleep(delay, options.signal)
+    }
+  }
+}
+
+async function readText(stream: Readable, url: string, subject: Subject, maxBytes = 4 * 1024 * 1024): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
   try {
     for await (const chunk of stream) {
       size += (chunk as Buffer).length
-      if (size > limit) {
-        throw new VmError(`The ${subject} ${url} is larger than ${limit} bytes.`, {code: 'BOX_DOWNLOAD_FAILED'})
+      if (size > maxBytes) {
+        throw new VmError(`The ${subject} ${url} is larger than ${maxBytes} bytes.`, {code: 'BOX_DOWNLOAD_FAILED'})
       }
       chunks.push(chunk as Buffer)
     }
-  } catch (error) {
+  } finally {
     stream.destroy()
-    throw location.kind === 'http' ? transferError(error, url, subject) : fileError(error, url, subject)
   }
   return Buffer.concat(chunks).toString('utf8')
 }
@@ -120,30 +190,38 @@ export function transferError(error: unknown, url: string, subject: Subject = 'i
   if (error instanceof VmError) return error
   if (isAbort(error)) return new InterruptedError()
   const what = subject === 'image' ? 'Download of' : 'Fetching the checksum file'
-  const fail = (reason: string, hint?: string) =>
-    new VmError(`${what} ${url} failed: ${reason}.`, {code: 'BOX_DOWNLOAD_FAILED', cause: error, hint})
+  const {reason, hint} = explainTransferFailure(error)
+  return new VmError(`${what} ${url} failed: ${reason}.`, {code: 'BOX_DOWNLOAD_FAILED', cause: error, hint})
+}
+
+/**
+ * Why a transfer failed, in words that fit after "Download of URL failed: " (no final period),
+ * and what to do about it.
+ */
+export function explainTransferFailure(error: unknown): {readonly reason: string; readonly hint?: string} {
+  if (error instanceof VmError) return {reason: error.message.replace(/\.$/, ''), hint: error.hint}
   if (error instanceof HTTPError) {
     const {statusCode, statusMessage} = error.response
     const hint =
       statusCode === 404 ? 'Check the URL; distributions remove old images when they publish new ones.' : undefined
-    return fail(`HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`, hint)
+    return {reason: `HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`, hint}
   }
   if (error instanceof TimeoutError) {
-    const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`
     const limit = (error.options.timeout as Record<string, number | undefined>)[error.event] ?? 0
     return error.event === 'socket'
-      ? fail(`the transfer stalled (no data for ${seconds(limit)})`, 'Check the network, then run the command again.')
-      : fail(`timed out waiting for the ${error.event} (${seconds(limit)})`)
+      ? {reason: `the transfer stalled (no data for ${formatDelay(limit)})`, hint: 'Check the network, then run the command again.'}
+      : {reason: `timed out waiting for the ${error.event} (${formatDelay(limit)})`}
   }
   if (error instanceof RequestError && error.name === 'ReadError') {
-    return fail(`the connection broke off during the transfer (${error.code})`, 'Run the command again.')
+    return {reason: `the connection broke off during the transfer (${error.code})`, hint: 'Run the command again.'}
   }
   if (error instanceof RequestError) {
     // Node's messages usually carry the code already ("connect ECONNREFUSED 127.0.0.1:8080").
     const reason = !error.code || error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`
-    return fail(reason, 'Check the network, then run the command again.')
+    return {reason, hint: 'Check the network, then run the command again.'}
   }
-  return fail(error instanceof Error ? error.message : String(error))
+  if (error instanceof TransientError) return {reason: error.message, hint: 'Run the command again.'}
+  return {reason: error instanceof Error ? error.message : String(error)}
 }
 
 /** Local files: a missing or unreadable file is the user's to fix, so say which file. */
@@ -161,7 +239,7 @@ export function fileError(error: unknown, path: string, subject: Subject = 'imag
   return new VmError(`Cannot read the ${what} ${path}: ${reason}.`, {code: 'BOX_FILE_UNREADABLE', cause: error})
 }
 
-function isAbort(error: unknown): boolean {
+export function isAbort(error: unknown): boolean {
   const {name, code} = (error ?? {}) as {name?: string; code?: string}
   return name === 'AbortError' || code === 'ABORT_ERR' || code === 'ERR_ABORTED'
 }

@@ -5,9 +5,16 @@ import cliProgress from 'cli-progress'
  * Reporters only display; they never throw and never decide anything.
  */
 export interface ProgressReporter {
-  /** `label` is the whole subject, e.g. "Downloading debian-12"; `totalBytes` when the size is known. */
-  start(label: string, totalBytes?: number): void
-  /** `bytes` is the running total transferred so far (not a delta). */
+  /**
+   * `label` is the whole subject, e.g. "Downloading debian-12"; `totalBytes` when the size is known;
+   * `startAt` when a resumed transfer already has that many bytes: the display starts there, and
+   * the rate and ETA count only the bytes that arrive from now on.
+   */
+  start(label: string, totalBytes?: number, startAt?: number): void
+  /**
+   * `bytes` is the running total so far (not a delta), kept bytes included. It may go down when
+   * a transfer has to start over; only increases count towards the rate.
+   */
   update(bytes: number): void
   /** The transfer succeeded. */
   finish(): void
@@ -39,14 +46,16 @@ export function createProgressReporter(
 }
 
 /**
- * Plain lines for logs: `Downloading debian-12: 45% (81 MiB of 180 MiB, 12.3 MiB/s)` at most every
- * intervalMs (2 s), then one summary line when done. The rate is the average since the start: it
- * is steadier than an instantaneous one and nobody watches a log in real time.
+ * Plain lines for logs: `Downloading debian-12: 45% (81 MiB of 180 MiB, 12.3 MiB/s, 8 s left)` at
+ * most every intervalMs (2 s), then one summary line when done. The rate is the average since the
+ * start: it is steadier than an instantaneous one and nobody watches a log in real time.
  */
 export class LineProgress implements ProgressReporter {
   private label = ''
   private total: number | undefined
   private bytes = 0
+  private startAt = 0
+  private received = new Received()
   private startedAt = 0
   private lastLineAt = 0
   private readonly now: () => number
@@ -60,21 +69,24 @@ export class LineProgress implements ProgressReporter {
     this.intervalMs = options.intervalMs ?? 2000
   }
 
-  start(label: string, totalBytes?: number): void {
+  start(label: string, totalBytes?: number, startAt = 0): void {
     this.label = label
     this.total = totalBytes
-    this.bytes = 0
+    this.bytes = this.startAt = startAt
+    this.received = new Received(startAt)
     this.startedAt = this.lastLineAt = this.now()
   }
 
   update(bytes: number): void {
     this.bytes = bytes
+    this.received.update(bytes)
     const now = this.now()
     if (now - this.lastLineAt < this.intervalMs) return
     this.lastLineAt = now
-    const rate = `${formatBytes(this.rate(now), 1)}/s`
+    const speed = this.rate(now)
+    const rate = `${formatBytes(speed, 1)}/s`
     const line = this.total
-      ? `${Math.floor((bytes / this.total) * 100)}% (${formatBytes(bytes)} of ${formatBytes(this.total)}, ${rate})`
+      ? `${Math.floor((bytes / this.total) * 100)}% (${formatBytes(bytes)} of ${formatBytes(this.total)}, ${rate}${eta(this.total - bytes, speed)})`
       : `${formatBytes(bytes)} (${rate})`
     this.output.write(`${this.label}: ${line}\n`)
   }
@@ -84,23 +96,51 @@ export class LineProgress implements ProgressReporter {
     const seconds = (now - this.startedAt) / 1000
     const took = seconds < 10 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds)} s`
     const rate = `${formatBytes(this.rate(now), 1)}/s`
-    this.output.write(`${this.label}: done, ${formatBytes(this.bytes)} in ${took} (${rate})\n`)
+    const resumed = this.startAt > 0 ? `, resumed at ${formatBytes(this.startAt)}` : ''
+    this.output.write(`${this.label}: done, ${formatBytes(this.bytes)} in ${took} (${rate})${resumed}\n`)
   }
 
   private rate(now: number): number {
     const seconds = (now - this.startedAt) / 1000
-    return seconds > 0 ? this.bytes / seconds : 0
+    return seconds > 0 ? this.received.bytes / seconds : 0
   }
+}
+
+/** Counts the bytes that arrived, from running totals that may start above zero or go back to it. */
+class Received {
+  bytes = 0
+  constructor(private last = 0) {}
+
+  update(total: number): void {
+    if (total > this.last) this.bytes += total - this.last
+    this.last = total
+  }
+}
+
+/** ", 8 s left" when the rate allows a guess. */
+function eta(remaining: number, rate: number): string {
+  if (!(rate > 0) || remaining <= 0) return ''
+  return `, ${formatDuration(remaining / rate)} left`
+}
+
+/** "8 s", "2 min 05 s", "1 h 03 min": coarse, as a remaining time should be. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.ceil(seconds)
+  if (whole < 60) return `${whole} s`
+  const minutes = Math.floor(whole / 60)
+  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, '0')} s`
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`
 }
 
 /** A cli-progress bar with bytes, rate and ETA, redrawn in place on a terminal. */
 class BarProgress implements ProgressReporter {
   private bar: cliProgress.SingleBar | undefined
   private startedAt = 0
+  private received = new Received()
 
   constructor(private readonly stream: NodeJS.WritableStream) {}
 
-  start(label: string, totalBytes?: number): void {
+  start(label: string, totalBytes?: number, startAt = 0): void {
     const known = totalBytes !== undefined && totalBytes > 0
     this.bar = new cliProgress.SingleBar({
       stream: this.stream,
@@ -115,14 +155,17 @@ class BarProgress implements ProgressReporter {
       etaBuffer: 50,
       fps: 5,
     }, cliProgress.Presets.shades_classic)
-    const payload = {label, done: formatBytes(0), size: formatBytes(totalBytes ?? 0), speed: '0 B/s'}
-    this.bar.start(known ? totalBytes : 1, 0, payload)
+    const payload = {label, done: formatBytes(startAt), size: formatBytes(totalBytes ?? 0), speed: '0 B/s'}
+    // cli-progress's ETA works from the changes of the value, so starting at startAt keeps it honest.
+    this.bar.start(known ? totalBytes : 1, startAt, payload)
+    this.received = new Received(startAt)
     this.startedAt = Date.now()
   }
 
   update(bytes: number): void {
+    this.received.update(bytes)
     const seconds = (Date.now() - this.startedAt) / 1000
-    const speed = `${formatBytes(seconds > 0 ? bytes / seconds : 0, 1)}/s`
+    const speed = `${formatBytes(seconds > 0 ? this.received.bytes / seconds : 0, 1)}/s`
     this.bar?.update(bytes, {done: formatBytes(bytes), speed})
   }
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {createProgressReporter, formatBytes, LineProgress} from '../../../src/box/progress.js'
+import {createProgressReporter, formatBytes, formatDuration, LineProgress} from '../../../src/box/progress.js'
 
 const MiB = 1024 * 1024
 
@@ -17,7 +17,7 @@ function harness(isTTY = false) {
 }
 
 describe('box/progress', () => {
-  it('prints plain lines at most every 2 s, then a summary', () => {
+  it('prints plain lines with the ETA at most every 2 s, then a summary', () => {
     const h = harness()
     const progress = new LineProgress(h.output, {now: h.now})
     progress.start('Downloading debian-12', 180 * MiB)
@@ -33,8 +33,8 @@ describe('box/progress', () => {
     progress.update(180 * MiB)
     progress.finish()
     expect(h.lines).to.deep.equal([
-      'Downloading debian-12: 13% (25 MiB of 180 MiB, 12.3 MiB/s)\n',
-      'Downloading debian-12: 45% (81 MiB of 180 MiB, 12.3 MiB/s)\n',
+      'Downloading debian-12: 13% (25 MiB of 180 MiB, 12.3 MiB/s, 13 s left)\n',
+      'Downloading debian-12: 45% (81 MiB of 180 MiB, 12.3 MiB/s, 9 s left)\n',
       'Downloading debian-12: 100% (180 MiB of 180 MiB, 12.3 MiB/s)\n',
       'Downloading debian-12: done, 180 MiB in 15 s (12.3 MiB/s)\n',
     ])
@@ -50,6 +50,40 @@ describe('box/progress', () => {
     progress.update(6 * MiB)
     progress.finish()
     expect(h.lines).to.deep.equal(['Copying test: 5.0 MiB (2.5 MiB/s)\n', 'Copying test: done, 6.0 MiB in 2.5 s (2.4 MiB/s)\n'])
+  })
+
+  it('starts a resumed transfer at its offset and counts only new bytes in the rate and the ETA', () => {
+    const h = harness()
+    const progress = new LineProgress(h.output, {now: h.now})
+    progress.start('Downloading debian-12', 100 * MiB, 60 * MiB)
+    h.advance(2000)
+    progress.update(80 * MiB)
+    h.advance(2000)
+    progress.update(100 * MiB)
+    progress.finish()
+    expect(h.lines).to.deep.equal([
+      'Downloading debian-12: 80% (80 MiB of 100 MiB, 10.0 MiB/s, 2 s left)\n',
+      'Downloading debian-12: 100% (100 MiB of 100 MiB, 10.0 MiB/s)\n',
+      'Downloading debian-12: done, 100 MiB in 4.0 s (10.0 MiB/s), resumed at 60 MiB\n',
+    ])
+  })
+
+  it('counts the bytes of a transfer that starts over from zero', () => {
+    const h = harness()
+    const progress = new LineProgress(h.output, {now: h.now})
+    progress.start('Downloading x', 40 * MiB, 30 * MiB)
+    progress.update(32 * MiB) // 2 MiB new
+    progress.update(0) // the server ignored Range: start over
+    h.advance(2000)
+    progress.update(6 * MiB) // 6 MiB new
+    expect(h.lines).to.deep.equal(['Downloading x: 15% (6.0 MiB of 40 MiB, 4.0 MiB/s, 9 s left)\n'])
+  })
+
+  it('formats remaining times coarsely', () => {
+    expect(formatDuration(0.2)).to.equal('1 s')
+    expect(formatDuration(59)).to.equal('59 s')
+    expect(formatDuration(125)).to.equal('2 min 05 s')
+    expect(formatDuration(3 * 3600 + 4 * 60 + 10)).to.equal('3 h 04 min')
   })
 
   it('formats sizes in binary units', () => {
@@ -73,5 +107,11 @@ describe('box/progress', () => {
     const drawn = tty.lines.join('')
     expect(drawn).to.contain('Downloading ubuntu-24.04 [')
     expect(drawn).to.contain('50% | 5.0 MiB of 10 MiB')
+
+    const resumed = harness(true)
+    const again = createProgressReporter(resumed.output)
+    again.start('Downloading ubuntu-24.04', 10 * MiB, 4 * MiB)
+    again.finish()
+    expect(resumed.lines.join('')).to.contain('40% | 4.0 MiB of 10 MiB')
   })
 })
