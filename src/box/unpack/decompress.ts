@@ -1,0 +1,48 @@
+import {createReadStream} from 'node:fs'
+import {open} from 'node:fs/promises'
+import {pipeline} from 'node:stream/promises'
+import {createGunzip} from 'node:zlib'
+
+import {InterruptedError} from '../../errors.js'
+import type {Compression} from './sniff.js'
+import {SparseWriter} from './sparse-writer.js'
+import {runToFile} from './spawn-to-file.js'
+
+/*
+ * Measured on a 2 GiB raw image holding 690 MiB of data (2 cores, files in the page cache):
+ *   xz    155 MB: `xz -dc -T0` 5.4 s (multi-block file; 9.8 s single-threaded or single-block)
+ *   gzip  239 MB: node:zlib into SparseWriter 2.6 s, node:zlib into a plain stream 3.1 s, `gzip -dc` 10.0 s
+ *   zstd  224 MB: `zstd -dc --sparse` 1.0 s
+ * Node has no xz, and Node 20 no zstd, so those two run the system tools. xz and `zstd --sparse`
+ * leave zero runs as holes in the output file, as SparseWriter does for gzip.
+ */
+
+/** argv for the tools that decompress to stdout. `--` keeps any path from reading as an option. */
+export function decompressArgs(compression: Exclude<Compression, 'gzip'>, input: string): [string, string[]] {
+  return compression === 'xz'
+    ? ['xz', ['--decompress', '--stdout', '--threads=0', '--', input]]
+    : ['zstd', ['--decompress', '--stdout', '--sparse', '--quiet', '--', input]]
+}
+
+/** Decompresses INPUT into a new file OUTPUT, streaming. Throws ToolFailedError or zlib's error on damaged data. */
+export async function decompress(compression: Compression, input: string, output: string, signal?: AbortSignal): Promise<void> {
+  if (compression !== 'gzip') {
+    const [tool, args] = decompressArgs(compression, input)
+    return runToFile(tool, args, output, signal)
+  }
+  const handle = await open(output, 'wx', 0o600)
+  try {
+    await pipeline(
+      createReadStream(input, {highWaterMark: 1024 * 1024}),
+      // zlib reads concatenated gzip members as one stream, as gzip -d does.
+      createGunzip({chunkSize: 1024 * 1024}),
+      new SparseWriter(handle),
+      {signal},
+    )
+  } catch (error) {
+    if (signal?.aborted) throw new InterruptedError()
+    throw error
+  } finally {
+    await handle.close()
+  }
+}
