@@ -1,5 +1,5 @@
-import {randomBytes} from 'node:crypto'
-import {chmod, mkdir, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
+import {createHash, randomBytes} from 'node:crypto'
+import {chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {VmHome} from '../home.js'
@@ -10,21 +10,42 @@ import {isHexDigest, type DigestAlgorithm} from './types.js'
  * The box cache, keyed by content:
  *
  * ```
- * <cacheDir>/boxes/sha256/<hex>/image       the verified image, read-only
+ * <cacheDir>/boxes/sha256/<hex>/image       the box as one plain qcow2, read-only (see below)
  * <cacheDir>/boxes/sha256/<hex>/meta.json   CacheMeta; an entry exists only once this is written
- * <cacheDir>/boxes/tmp/<random>.part        downloads in flight (never looked up)
+ * <cacheDir>/boxes/tmp/<url-key>.part(.json) a download in flight or interrupted, resumable
+ * <cacheDir>/boxes/tmp/<random>.work/        unpacking (decompress, untar, convert) in progress
+ * <cacheDir>/boxes/locks/<url-key>.lock/     held while one process fetches and imports a source
  * ```
  *
- * Only verified bytes are ever renamed under sha256/. Writers use unique temp names and atomic
- * renames, so two processes fetching the same box cannot corrupt each other; at worst both download
- * it. A cross-process lock per entry (one download, not two) comes with the locking work.
+ * `<hex>` is the sha256 of the source file exactly as published (what checksum files list), even
+ * when the image was decompressed or converted on the way in. Only verified, checked bytes are ever
+ * renamed under sha256/.
+ *
+ * On a local libvirt connection the pool is the one copy on the host: once the image has been
+ * imported into a pool, `image` is removed and meta.json records the pool volume instead.
  */
 
+/** A pool volume that holds an entry's image. `importing` until the upload has completed. */
+export type VolumeRecord = {
+  readonly uri: string
+  readonly pool: string
+  readonly volume: string
+  readonly state: 'importing' | 'complete'
+}
+
 export type CacheMeta = {
+  /** Of the source file as published. */
   readonly sha256: string
   /** Recorded when the box was verified against a sha512 (Debian); lookups by sha512 need it. */
   readonly sha512?: string
+  /** Of the source file as published. */
   readonly size: number
+  /** Of the qcow2 in `image` (absent in entries from before unpacking existed: then equal to size). */
+  readonly imageSize?: number
+  readonly virtualSize?: number
+  /** What the source was, e.g. "qcow2", "raw.xz", "vagrant-box(tar.gz):box.img". */
+  readonly format?: string
+  readonly volumes?: readonly VolumeRecord[]
   /** Where the bytes came from most recently; the offline fallback looks entries up by it. */
   readonly url: string
   readonly name: string
@@ -33,7 +54,12 @@ export type CacheMeta = {
   readonly lastUsedAt: string
 }
 
-export type CacheEntry = {readonly dir: string; readonly imagePath: string; readonly meta: CacheMeta}
+export type CacheEntry = {
+  readonly dir: string
+  /** Undefined when the image now lives only in a pool (meta.volumes). */
+  readonly imagePath: string | undefined
+  readonly meta: CacheMeta
+}
 
 /** `<cacheDir>/boxes`. */
 export function boxCacheRoot(home: VmHome): string {
@@ -61,8 +87,10 @@ async function readEntry(dir: string, name: string): Promise<CacheEntry | undefi
   if (!isMeta(meta) || meta.sha256 !== name) return undefined
   const imagePath = join(dir, 'image')
   const info = await stat(imagePath).catch(() => undefined)
-  // A size check is cheap and catches a truncated or replaced file; re-hashing is for `box verify`.
-  return info?.isFile() && info.size === meta.size ? {dir, imagePath, meta} : undefined
+  // A size check is cheap and catches a truncated or replaced file.
+  if (info?.isFile() && info.size === (meta.imageSize ?? meta.size)) return {dir, imagePath, meta}
+  const inPool = meta.volumes?.some((record) => record.state === 'complete')
+  return inPool ? {dir, imagePath: undefined, meta} : undefined
 }
 
 function isMeta(value: unknown): value is CacheMeta {
@@ -77,7 +105,10 @@ function isMeta(value: unknown): value is CacheMeta {
     typeof meta.url === 'string' &&
     typeof meta.name === 'string' &&
     typeof meta.fetchedAt === 'string' &&
-    typeof meta.lastUsedAt === 'string'
+    typeof meta.lastUsedAt === 'string' &&
+    (meta.imageSize === undefined || typeof meta.imageSize === 'number') &&
+    (meta.virtualSize === undefined || typeof meta.virtualSize === 'number') &&
+    (meta.volumes === undefined || Array.isArray(meta.volumes))
   )
 }
 
@@ -107,17 +138,17 @@ export async function createTempPath(root: string): Promise<string> {
 }
 
 /**
- * Moves a VERIFIED temp file into the cache and records its meta. If the entry's image already
+ * Moves a VERIFIED, checked qcow2 into the cache and records its meta. If the entry's image already
  * exists with the same size (another process won the race, or only meta.json was lost), the temp
- * file is discarded: the path is the content's digest, so the bytes are the same. Digests the
- * old meta.json knew and this one does not (sha512) are kept.
+ * file is discarded: the path is the source's digest, so the bytes are the same. Digests and pool
+ * volumes the old meta.json knew and this one does not are kept.
  */
 export async function commitEntry(root: string, tempPath: string, meta: CacheMeta): Promise<CacheEntry> {
   const dir = join(root, 'sha256', meta.sha256)
   await mkdir(dir, {recursive: true})
   const imagePath = join(dir, 'image')
   const existing = await stat(imagePath).catch(() => undefined)
-  if (existing?.isFile() && existing.size === meta.size) {
+  if (existing?.isFile() && existing.size === (meta.imageSize ?? meta.size)) {
     await rm(tempPath, {force: true})
   } else {
     // Read-only: overlays use it as their backing file, and nothing may change it after verification.
@@ -125,26 +156,96 @@ export async function commitEntry(root: string, tempPath: string, meta: CacheMet
     await rename(tempPath, imagePath)
   }
   const previous = await readEntry(dir, meta.sha256)
-  const {sha512: _given, ...rest} = meta
   const sha512 = meta.sha512 ?? previous?.meta.sha512
-  const merged: CacheMeta = sha512 ? {...rest, sha512} : rest
-  await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(merged, null, 2)}\n`)
+  const volumes = meta.volumes ?? previous?.meta.volumes
+  const merged: CacheMeta = {...meta, ...(sha512 ? {sha512} : {}), ...(volumes ? {volumes} : {})}
+  await writeMeta(dir, merged)
   return {dir, imagePath, meta: merged}
 }
 
-/** Records a use (for a future `box prune`). */
-export async function touchEntry(entry: CacheEntry, now: Date): Promise<CacheEntry> {
-  const meta = {...entry.meta, lastUsedAt: now.toISOString()}
-  await writeFileAtomic(join(entry.dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`)
-  return {...entry, meta}
+/** Rewrites an entry's meta.json with `change` applied to what is on disk now (another process may have written it). */
+export async function updateMeta(entry: CacheEntry, change: (meta: CacheMeta) => CacheMeta): Promise<CacheEntry> {
+  const current = (await readEntry(entry.dir, entry.meta.sha256)) ?? entry
+  const meta = change(current.meta)
+  await writeMeta(entry.dir, meta)
+  return (await readEntry(entry.dir, meta.sha256)) ?? {...current, meta}
 }
 
-/** Removes downloads in flight that nobody has written to for maxAgeMs: their process died. */
-export async function removeStaleTemps(root: string, now: Date, maxAgeMs = 24 * 60 * 60 * 1000): Promise<void> {
-  const dir = join(root, 'tmp')
-  const names = await readdir(dir).catch(() => [])
-  for (const name of names.filter((n) => n.endsWith('.part'))) {
-    const info = await stat(join(dir, name)).catch(() => undefined)
-    if (info && now.getTime() - info.mtimeMs > maxAgeMs) await rm(join(dir, name), {force: true})
+/** Records a use (for `vm box list` and `vm box prune`). */
+export async function touchEntry(entry: CacheEntry, now: Date): Promise<CacheEntry> {
+  return updateMeta(entry, (meta) => ({...meta, lastUsedAt: now.toISOString()}))
+}
+
+/** Drops the image file once a pool holds the image: one copy per host. */
+export async function removeImageFile(entry: CacheEntry): Promise<CacheEntry> {
+  if (entry.imagePath) await rm(entry.imagePath, {force: true})
+  return {...entry, imagePath: undefined}
+}
+
+/** Removes the whole entry: meta.json first, so that a crash half-way leaves no entry that looks complete. */
+export async function removeEntry(entry: CacheEntry): Promise<void> {
+  await rm(join(entry.dir, 'meta.json'), {force: true})
+  await rm(entry.dir, {recursive: true, force: true})
+}
+
+async function writeMeta(dir: string, meta: CacheMeta): Promise<void> {
+  await writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`)
+}
+
+/** One download source (a URL or a local path): where its resumable part file and its lock live. */
+export function sourceKey(source: string): string {
+  return createHash('sha256').update(source).digest('hex').slice(0, 32)
+}
+
+export function partPathFor(root: string, source: string): string {
+  return join(root, 'tmp', `${sourceKey(source)}.part`)
+}
+
+export function lockPathFor(root: string, source: string): string {
+  return lockPathForKey(root, sourceKey(source))
+}
+
+export function lockPathForKey(root: string, key: string): string {
+  return join(root, 'locks', key)
+}
+
+/** The resumable part files in tmp/, with the key their lock is found by. */
+export async function listPartFiles(root: string): Promise<{path: string; key: string; size: number}[]> {
+  const names = await readdir(join(root, 'tmp')).catch(() => [] as string[])
+  const parts: {path: string; key: string; size: number}[] = []
+  for (const name of names.filter((n) => /^[0-9a-f]{32}\.part$/.test(n))) {
+    const info = await stat(join(root, 'tmp', name)).catch(() => undefined)
+    if (info) parts.push({path: join(root, 'tmp', name), key: name.slice(0, -'.part'.length), size: info.size})
   }
+  return parts
+}
+
+/** A fresh folder for unpacking, inside the cache so that the final rename stays on one file system. */
+export async function createWorkDir(root: string): Promise<string> {
+  const dir = join(root, 'tmp')
+  await mkdir(dir, {recursive: true})
+  return mkdtemp(join(dir, `${process.pid}-work-`))
+}
+
+/**
+ * Removes what dead processes left in tmp/: unpacking folders and one-off temp files after a day,
+ * resumable part files (and their state) after a week without a write. A live download touches
+ * its part file all the time, so it is never taken.
+ */
+export async function removeStaleTemps(root: string, now: Date, maxAgeMs = 24 * 60 * 60 * 1000): Promise<string[]> {
+  const dir = join(root, 'tmp')
+  const names = await readdir(dir).catch(() => [] as string[])
+  const removed: string[] = []
+  for (const name of names) {
+    const path = join(dir, name)
+    const info = await stat(path).catch(() => undefined)
+    if (!info) continue
+    const resumable = /^[0-9a-f]{32}\.part(\.json)?$/.test(name)
+    const limit = resumable ? 7 * maxAgeMs : maxAgeMs
+    if (now.getTime() - info.mtimeMs > limit) {
+      await rm(path, {recursive: true, force: true})
+      removed.push(path)
+    }
+  }
+  return removed
 }

@@ -22,6 +22,11 @@ export type DomainSpec = {
   /** Where libvirt (virtlogd) also writes the serial console. */
   readonly serialLogPath: string
   readonly owner: {readonly projectDir: string; readonly machine: string; readonly toolVersion: string; readonly boxSha256: string}
+  /**
+   * The x86-64 micro-architecture level the guest needs (RHEL 9 family: 2, RHEL 10 family: 3).
+   * QEMU's default TCG model (qemu64) is level 1, so TCG then takes QEMU's `max` model instead.
+   */
+  readonly x86_64Level?: number
 }
 
 /** Renders libvirt domain XML. Pure: the same spec gives the same bytes; every value is escaped. */
@@ -38,8 +43,7 @@ export function renderDomainXml(spec: DomainSpec): string {
       vcpu: spec.cpus,
       os: {type: {'@_arch': spec.arch, '@_machine': 'q35', '#text': 'hvm'}, boot: {'@_dev': 'hd'}},
       features: {acpi: '', apic: ''},
-      // host-model is the safe fast default where KVM works; TCG takes QEMU's default model.
-      ...(spec.type === 'kvm' ? {cpu: {'@_mode': 'host-model'}} : {}),
+      ...cpu(spec),
       clock: {'@_offset': 'utc'},
       on_poweroff: 'destroy',
       on_reboot: 'restart',
@@ -47,6 +51,16 @@ export function renderDomainXml(spec: DomainSpec): string {
       devices: devices(spec),
     },
   })
+}
+
+/**
+ * host-model is the safe fast default where KVM works. TCG takes QEMU's default model, which is
+ * enough for most distributions and cheapest to emulate, unless the box needs a newer baseline.
+ */
+function cpu(spec: DomainSpec): XmlNode {
+  if (spec.type === 'kvm') return {cpu: {'@_mode': 'host-model'}}
+  if ((spec.x86_64Level ?? 1) > 1 && spec.arch === 'x86_64') return {cpu: {'@_mode': 'maximum', '@_migratable': 'off'}}
+  return {}
 }
 
 function ownership(owner: DomainSpec['owner']): XmlNode {

@@ -8,6 +8,8 @@ export type LibvirtSettings = {
   readonly pool: string
   readonly poolPath: string
   readonly network: string
+  /** libvirt runs on this host: its pool and our cache share a disk, so one copy of a box is enough. */
+  readonly local: boolean
   /** Folder where libvirt writes the serial console logs, when the host is this machine. */
   readonly serialLogDir?: string
   /** How much of /dev/kvm is ours to check (see inspectAccelerator). */
@@ -31,6 +33,7 @@ export function resolveLibvirtSettings(env: NodeJS.ProcessEnv = process.env, hom
     pool,
     poolPath: session ? join(dataHome, 'libvirt/images', pool) : join('/var/lib/libvirt/images', pool),
     network: 'default',
+    local,
     serialLogDir: !local ? undefined : session ? join(cacheHome, 'libvirt/qemu/log') : '/var/log/libvirt/qemu',
     kvmDeviceCheck: !local ? 'remote' : session ? 'read-write' : 'exists',
   }

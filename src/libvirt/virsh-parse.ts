@@ -41,6 +41,19 @@ export function parseNameList(stdout: string): string[] {
     .filter((line) => line !== '')
 }
 
+/**
+ * `virsh vol-list --pool P`: a " Name   Path" header, a dashed rule, then one volume per line.
+ * Our volume names never contain spaces, so the first column is the whole name.
+ */
+export function parseVolumeList(stdout: string): string[] {
+  const lines = stdout.split('\n').map((line) => line.trim())
+  const rule = lines.findIndex((line) => /^-+$/.test(line))
+  return lines
+    .slice(rule + 1)
+    .filter((line) => line !== '')
+    .map((line) => line.split(/\s+/)[0]!)
+}
+
 export type VirshFailure = 'not-found' | 'connect-refused' | 'no-socket' | 'permission-denied' | 'other'
 
 /** Classifies virsh's stderr so callers can tell "does not exist" from "cannot reach libvirt". */

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 
 import {CommandFailedError, type RunOptions, type Runner} from '../exec/runner.js'
 import {VmError} from '../errors.js'
-import {classifyVirshError, parseDomainState, parseKeyValues, parseNameList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
+import {classifyVirshError, parseDomainState, parseKeyValues, parseNameList, parseVolumeList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
+import {renderXml} from './xml.js'
 
 const VIRSH_TIMEOUT_MS = 120_000
 
@@ -163,6 +164,27 @@ export class Virsh {
   async uploadVolume(pool: string, volume: string, file: string): Promise<void> {
     // Multi-gigabyte images take as long as they take; no deadline here.
     await this.run(['vol-upload', '--pool', pool, volume, file], {timeoutMs: undefined})
+  }
+
+  /** The names of the pool's volumes. */
+  async listVolumes(pool: string): Promise<string[]> {
+    return parseVolumeList(await this.run(['vol-list', '--pool', pool]))
+  }
+
+  async volumeXml(pool: string, volume: string): Promise<string | undefined> {
+    return this.query(['vol-dumpxml', '--pool', pool, volume])
+  }
+
+  /** Copies a volume from another pool of the same connection; libvirt does the copy. */
+  async cloneVolumeFrom(pool: string, volume: string, fromPool: string, fromVolume: string, capacityBytes: number): Promise<void> {
+    const xml = renderXml({volume: {name: volume, capacity: {'@_unit': 'bytes', '#text': capacityBytes}, target: {format: {'@_type': 'qcow2'}}}})
+    const dir = await mkdtemp(join(tmpdir(), 'vm-vol-'))
+    try {
+      await writeFile(join(dir, 'volume.xml'), xml)
+      await this.run(['vol-create-from', pool, join(dir, 'volume.xml'), '--inputpool', fromPool, fromVolume], {timeoutMs: undefined})
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
   }
 
   async deleteVolume(pool: string, volume: string): Promise<void> {

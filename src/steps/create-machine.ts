@@ -97,6 +97,7 @@ function domainSpec(
     mac: ids.mac,
     serialLogPath: join(libvirt.serialLogDir ?? '/var/log/libvirt/qemu', `${spec.domain}-serial.log`),
     owner: {projectDir: project.dir, machine: spec.machine.name, toolVersion: spec.toolVersion, boxSha256: spec.box.sha256},
+    ...(spec.box.x86_64Level ? {x86_64Level: spec.box.x86_64Level} : {}),
   }
 }
 

@@ -6,6 +6,12 @@ import {expect} from 'chai'
 import {
   commitEntry,
   createTempPath,
+  createWorkDir,
+  listPartFiles,
+  partPathFor,
+  removeEntry,
+  removeImageFile,
+  updateMeta,
   findByDigest,
   findNewestByUrl,
   listEntries,
@@ -44,7 +50,7 @@ describe('box/cache', () => {
     const data = fakeImage(5000)
     const entry = await put(data, {sha512: sha512(data)})
     expect(entry.imagePath).to.equal(join(root, 'sha256', sha256(data), 'image'))
-    expect((await stat(entry.imagePath)).mode & 0o777).to.equal(0o444)
+    expect((await stat(entry.imagePath!)).mode & 0o777).to.equal(0o444)
     expect((await findByDigest(root, 'sha256', sha256(data).toUpperCase()))?.imagePath).to.equal(entry.imagePath)
     expect((await findByDigest(root, 'sha512', sha512(data)))?.imagePath).to.equal(entry.imagePath)
     expect(await findByDigest(root, 'sha512', sha512('other'))).to.equal(undefined)
@@ -110,5 +116,34 @@ describe('box/cache', () => {
     await utimes(fresh, new Date('2026-05-02T11:00:00.000Z'), new Date('2026-05-02T11:00:00.000Z'))
     await removeStaleTemps(root, now)
     expect(await list(join(root, 'tmp'))).to.deep.equal([fresh.slice(fresh.lastIndexOf('/') + 1)])
+  })
+
+  it('keeps a resumable part file for a week, one-off temp files and work folders for a day', async () => {
+    const part = partPathFor(root, 'https://h/img.qcow2')
+    const work = await createWorkDir(root)
+    const temp = await createTempPath(root)
+    await writeFile(part, 'x')
+    await writeFile(`${part}.json`, '{}')
+    await writeFile(temp, 'y')
+    const threeDaysAgo = new Date('2026-04-29T12:00:00.000Z')
+    for (const path of [part, `${part}.json`, work, temp]) await utimes(path, threeDaysAgo, threeDaysAgo)
+    const removed = await removeStaleTemps(root, new Date('2026-05-02T12:00:00.000Z'))
+    expect(removed.sort()).to.deep.equal([temp, work].sort())
+    expect((await listPartFiles(root)).map((p) => p.path)).to.deep.equal([part])
+    await removeStaleTemps(root, new Date('2026-05-08T12:00:00.000Z'))
+    expect(await list(join(root, 'tmp'))).to.deep.equal([])
+  })
+
+  it('updateMeta applies a change to what is on disk; removeEntry leaves nothing that looks complete', async () => {
+    const entry = await put(fakeImage(10))
+    const record = {uri: 'qemu:///system', pool: 'vmfile', volume: `${entry.meta.sha256}.qcow2`, state: 'complete' as const}
+    const updated = await updateMeta(entry, (meta) => ({...meta, volumes: [record]}))
+    expect(updated.meta.volumes).to.deep.equal([record])
+    // With its image gone, the entry still counts: the pool holds the copy.
+    await removeImageFile(updated)
+    expect((await findByDigest(root, 'sha256', entry.meta.sha256))?.imagePath).to.equal(undefined)
+    await removeEntry(updated)
+    expect(await listEntries(root)).to.deep.equal([])
+    expect(await list(join(root, 'sha256'))).to.deep.equal([])
   })
 })

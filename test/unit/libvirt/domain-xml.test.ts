@@ -61,7 +61,9 @@ const HOSTILE: DomainSpec = {
   owner: {projectDir: HOSTILE_PROJECT, machine: `web<&"'>\nrm -rf /`, toolVersion: `0.1.0"/><evil/>`, boxSha256: `ab"/><evil x="`},
 }
 
-const CASES: Record<string, DomainSpec> = {'kvm-defaults': KVM_DEFAULTS, 'qemu-tcg': QEMU_TCG, hostile: HOSTILE}
+const QEMU_TCG_V3: DomainSpec = {...QEMU_TCG, x86_64Level: 3}
+
+const CASES: Record<string, DomainSpec> = {'kvm-defaults': KVM_DEFAULTS, 'qemu-tcg': QEMU_TCG, 'qemu-tcg-v3': QEMU_TCG_V3, hostile: HOSTILE}
 
 const golden = (name: string) => new URL(`domain-xml/${name}.xml`, import.meta.url)
 
@@ -123,6 +125,13 @@ describe('libvirt/domain-xml', () => {
     expect(xpath(kvm, 'string(/domain/cpu/@mode)')).to.equal('host-model')
     expect(xpath(tcg, 'string(/domain/@type)')).to.equal('qemu')
     expect(xpath(tcg, 'count(/domain/cpu)')).to.equal('0')
+  })
+
+  it("gives TCG QEMU's max model when the box needs x86-64-v2 or newer (qemu64 is level 1)", () => {
+    const v3 = file('tcg-v3', renderDomainXml(QEMU_TCG_V3))
+    expect(xpath(v3, 'string(/domain/cpu/@mode)')).to.equal('maximum')
+    const kvm = file('kvm-v3', renderDomainXml({...KVM_DEFAULTS, x86_64Level: 3}))
+    expect(xpath(kvm, 'string(/domain/cpu/@mode)')).to.equal('host-model')
   })
 
   it('gives memory in KiB, rounded down', () => {

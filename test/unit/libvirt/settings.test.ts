@@ -13,6 +13,7 @@ describe('libvirt/settings', () => {
       network: 'default',
       serialLogDir: '/var/log/libvirt/qemu',
       kvmDeviceCheck: 'exists',
+      local: true,
     })
   })
 
@@ -39,6 +40,7 @@ describe('libvirt/settings', () => {
       network: 'default',
       serialLogDir: '/home/ana/.cache/libvirt/qemu/log',
       kvmDeviceCheck: 'read-write',
+      local: true,
     })
     const xdg = resolveLibvirtSettings({VM_LIBVIRT_URI: 'qemu:///session', XDG_DATA_HOME: '/data', XDG_CACHE_HOME: '/cache'}, HOME)
     expect(xdg.poolPath).to.equal('/data/libvirt/images/vmfile')
@@ -60,6 +62,7 @@ describe('libvirt/settings', () => {
       network: 'default',
       serialLogDir: undefined,
       kvmDeviceCheck: 'remote',
+      local: false,
     })
   })
 })

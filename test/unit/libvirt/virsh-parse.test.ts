@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {classifyVirshError, parseDhcpLeases, parseDomainState, parseKeyValues, parseNameList} from '../../../src/libvirt/virsh-parse.js'
+import {classifyVirshError, parseDhcpLeases, parseDomainState, parseKeyValues, parseNameList, parseVolumeList} from '../../../src/libvirt/virsh-parse.js'
 import {readCapture} from '../fixture.js'
 
 /* Every fixture is real virsh 9.0.0 output (LC_ALL=C); fixtures/capture.sh recorded them. */
@@ -136,5 +136,13 @@ describe('libvirt/virsh-parse', () => {
     it('calls an empty stderr "other"', () => {
       expect(classifyVirshError('')).to.equal('other')
     })
+  })
+})
+
+describe('libvirt/virsh-parse: vol-list', () => {
+  it('takes the first column under the rule, and nothing from an empty pool', () => {
+    const out = ' Name         Path\n------------------------------------------\n base.qcow2   /tmp/p/base.qcow2\n ov.qcow2     /tmp/p/ov.qcow2\n\n'
+    expect(parseVolumeList(out)).to.deep.equal(['base.qcow2', 'ov.qcow2'])
+    expect(parseVolumeList(' Name   Path\n--------------\n\n')).to.deep.equal([])
   })
 })
