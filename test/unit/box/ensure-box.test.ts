@@ -180,6 +180,35 @@ describe('box/cache: ensureBox (against a real HTTP server)', () => {
     await expectCache([])
   })
 
+  it('on a mismatch reads the checksum file once more, fresh: a stale SHA256SUMS does not fail a good image', async () => {
+    let reads = 0
+    server.routes = {
+      // A proxy's stale copy first, the real file the second time.
+      '/SHA256SUMS': (req, res) => serve(`${reads++ === 0 ? sha256('old image') : IMAGE_SHA256} *a.img\n`)(req, res),
+      '/a.img': serve(IMAGE),
+    }
+    const box = await ensureBox({name: 'a', url: server.url('/a.img'), checksum: {algorithm: 'sha256', checksumUrl: server.url('/SHA256SUMS')}, mirrors: []}, options())
+    expect(box.entry.meta.sha256).to.equal(IMAGE_SHA256)
+    expect(server.requests).to.deep.equal(['/SHA256SUMS', '/a.img', '/SHA256SUMS'])
+    expect(logs.join('\n')).to.match(/had changed since it was first read/)
+    await expectCache([IMAGE_SHA256])
+  })
+
+  it('refuses an image with a backing file after verifying it, leaving nothing in the cache', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vm-hostile-'))
+    try {
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', '/etc/shadow', join(dir, 'evil.qcow2'), '1G'])
+      const evil = readFileSync(join(dir, 'evil.qcow2'))
+      server.routes = {'/evil.qcow2': serve(evil)}
+      const error = await rejection(() => ensureBox({name: 'evil', url: server.url('/evil.qcow2'), checksum: {algorithm: 'sha256', digest: sha256(evil)}, mirrors: []}, options()))
+      expect(error.code).to.equal('BOX_IMAGE_REJECTED')
+      expect(error.message).to.match(/^Box evil was refused: .*backing file/)
+      await expectCache([])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('reports an HTTP error with the URL and the status', async () => {
     const url = server.url('/gone.qcow2')
     const error = await rejection(() => ensureBox({name: 'gone', url, checksum: {algorithm: 'sha256', digest: IMAGE_SHA256}, mirrors: []}, options()))
