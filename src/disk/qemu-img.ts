@@ -34,19 +34,7 @@ export const INFO_LIMITS = {addressSpaceBytes: 1024 ** 3, cpuSeconds: 30} as con
  * as a protocol rather than a file name, and "-x" as an option.
  */
 export function limitedInfoArgs(path: string, format: PlainFormat): string[] {
-  requireAbsolute(path)
-  return [
-    `--as=${INFO_LIMITS.addressSpaceBytes}`,
-    `--cpu=${INFO_LIMITS.cpuSeconds}`,
-    '--',
-    'qemu-img',
-    'info',
-    '-f',
-    format,
-    '--output=json',
-    '--force-share',
-    path,
-  ]
+  return limitedQemuImg('info', format, path)
 }
 
 /**
@@ -54,19 +42,14 @@ export function limitedInfoArgs(path: string, format: PlainFormat): string[] {
  * all of the image's metadata (L1/L2 and refcount tables), which `info` does not read at all.
  */
 export function limitedCheckArgs(path: string): string[] {
+  return limitedQemuImg('check', 'qcow2', path)
+}
+
+/** `prlimit --as --cpu -- qemu-img SUBCOMMAND -f FORMAT --output=json --force-share PATH`. */
+function limitedQemuImg(subcommand: 'info' | 'check', format: PlainFormat, path: string): string[] {
   requireAbsolute(path)
-  return [
-    `--as=${INFO_LIMITS.addressSpaceBytes}`,
-    `--cpu=${INFO_LIMITS.cpuSeconds}`,
-    '--',
-    'qemu-img',
-    'check',
-    '-f',
-    'qcow2',
-    '--output=json',
-    '--force-share',
-    path,
-  ]
+  const limits = [`--as=${INFO_LIMITS.addressSpaceBytes}`, `--cpu=${INFO_LIMITS.cpuSeconds}`]
+  return [...limits, '--', 'qemu-img', subcommand, '-f', format, '--output=json', '--force-share', path]
 }
 
 /** What `qemu-img check` found. Leaked clusters waste space but harm nothing; the rest are damage. */

@@ -1,5 +1,5 @@
 import {createProgressReporter} from '../box/progress.js'
-import {provideBox} from '../box/provide.js'
+import {provideBox, type ProvideBoxOptions} from '../box/provide.js'
 import {resolveBoxRequest} from '../box/resolve-request.js'
 import type {Services} from '../services.js'
 import type {BoxSource} from '../vmfile/types.js'
@@ -15,10 +15,9 @@ export type PreparedBox = {
   readonly x86_64Level?: number
 }
 
-/** Resolves the Vmfile's box (an added box, the catalog, or a URL) and provides it in the pool. */
-export async function prepareBox(services: Services, source: BoxSource, arch: string): Promise<PreparedBox> {
-  const request = await resolveBoxRequest(source, arch, services.home)
-  const provided = await provideBox(request, {
+/** What provideBox needs, from the command's services; progress goes to stderr, notes to the output. */
+export function provideOptions(services: Services, extra: {readonly insecure?: boolean} = {}): ProvideBoxOptions {
+  return {
     home: services.home,
     runner: services.runner,
     virsh: services.virsh,
@@ -26,7 +25,14 @@ export async function prepareBox(services: Services, source: BoxSource, arch: st
     signal: services.signal,
     progress: createProgressReporter(process.stderr),
     log: (line) => services.out.info(line),
-  })
+    ...extra,
+  }
+}
+
+/** Resolves the Vmfile's box (an added box, the catalog, or a URL) and provides it in the pool. */
+export async function prepareBox(services: Services, source: BoxSource, arch: string): Promise<PreparedBox> {
+  const request = await resolveBoxRequest(source, arch, services.home)
+  const provided = await provideBox(request, provideOptions(services))
   return {
     name: request.name,
     sha256: provided.entry.meta.sha256,

@@ -4,10 +4,11 @@ import {VmCommand} from '../../base-command.js'
 import {checkBoxName, readNamedBox, writeNamedBox, type NamedBox} from '../../box/named-boxes.js'
 import {addBoxRequest} from '../../box/add-request.js'
 import {refuseUnverified} from '../../box/cache.js'
-import {createProgressReporter, formatBytes} from '../../box/progress.js'
+import {formatBytes} from '../../box/progress.js'
 import {provideBox} from '../../box/provide.js'
 import {VmError} from '../../errors.js'
 import {ensurePool} from '../../machine/host.js'
+import {provideOptions} from '../../steps/prepare-box.js'
 
 export type BoxAddResult = {name: string; sha256: string; size: number; format: string | null; source: string; volume: string; fromCache: boolean}
 
@@ -49,16 +50,7 @@ export default class BoxAdd extends VmCommand {
     const request = addBoxRequest(args.name, args.source, {sha256: flags.sha256, checksumUrl: flags['checksum-url']}, process.cwd())
     refuseUnverified(request, flags.insecure) // before libvirt is touched: bad input makes nothing
     await ensurePool(services.virsh, services.libvirt)
-    const provided = await provideBox(request, {
-      home: services.home,
-      runner: services.runner,
-      virsh: services.virsh,
-      libvirt: services.libvirt,
-      signal: services.signal,
-      insecure: flags.insecure,
-      progress: createProgressReporter(process.stderr),
-      log: (line) => services.out.info(line),
-    })
+    const provided = await provideBox(request, provideOptions(services, {insecure: flags.insecure}))
     const {meta} = provided.entry
     const record: NamedBox = {
       name: args.name,
