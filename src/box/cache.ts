@@ -115,7 +115,8 @@ async function download(
       signal: options.signal,
       timeouts: options.timeouts,
       retry: options.retry,
-      log: options.log,
+      // On a terminal the bar owns the bottom line; retries are reported above it.
+      log: (line) => (options.progress.note ? options.progress.note(line) : options.log(line)),
     })
   let file = await attempt()
   let fetchedBytes = file.fetchedBytes

@@ -20,6 +20,11 @@ export interface ProgressReporter {
   finish(): void
   /** The transfer failed or was interrupted: tidy the display, print no summary (the error follows). */
   fail?(): void
+  /**
+   * A line for the user while the transfer runs ("connection lost; resuming"). Reporters that draw
+   * on the terminal print it above their bar, so the two do not overwrite each other.
+   */
+  note?(line: string): void
 }
 
 /** Prints nothing (tests, --quiet, --json). */
@@ -172,6 +177,12 @@ class BarProgress implements ProgressReporter {
   finish(): void {
     this.bar?.stop()
     this.bar = undefined
+  }
+
+  note(line: string): void {
+    // Erase the bar's line, print ours, and draw the bar again below it.
+    this.stream.write(`\r\u001B[2K${line}\n`)
+    this.bar?.render(true)
   }
 
   fail(): void {

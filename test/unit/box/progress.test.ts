@@ -1,3 +1,5 @@
+import {PassThrough} from 'node:stream'
+
 import {expect} from 'chai'
 
 import {createProgressReporter, formatBytes, formatDuration, LineProgress} from '../../../src/box/progress.js'
@@ -113,5 +115,22 @@ describe('box/progress', () => {
     again.start('Downloading ubuntu-24.04', 10 * MiB, 4 * MiB)
     again.finish()
     expect(resumed.lines.join('')).to.contain('40% | 4.0 MiB of 10 MiB')
+  })
+})
+
+describe('box/progress: notes on a terminal', () => {
+  it('prints a note above the bar and draws the bar again under it', async () => {
+    const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 100})
+    let text = ''
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    const reporter = createProgressReporter(stream)
+    reporter.start('Downloading x', 1000)
+    reporter.update(500)
+    reporter.note?.('Connection lost at 500 B; resuming in 1 s (attempt 2 of 5)')
+    reporter.finish()
+    await new Promise((resolve) => setImmediate(resolve))
+    const after = text.slice(text.indexOf('Connection lost'))
+    expect(after.split('\n')[0]).to.equal('Connection lost at 500 B; resuming in 1 s (attempt 2 of 5)')
+    expect(after.split('\n').slice(1).join('\n')).to.include('Downloading x')
   })
 })
