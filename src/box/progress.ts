@@ -182,7 +182,7 @@ class BarProgress implements ProgressReporter {
   note(line: string): void {
     // Erase the bar's line, print ours, and draw the bar again below it.
     this.stream.write(`\r\u001B[2K${line}\n`)
-    this.bar?.render(true)
+    this.bar?.render()
   }
 
   fail(): void {
