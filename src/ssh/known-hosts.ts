@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 
 import {writeFileAtomic} from '../util/atomic-write.js'
+import {withFileLock} from '../util/file-lock.js'
 
 /**
  * known_hosts content with ALIAS pinned to PUBLIC_KEY ("ssh-ed25519 AAAA... comment"): any older
@@ -25,13 +26,22 @@ function linesWithout(text: string, alias: string): string[] {
     .filter((line) => !line.split(/\s+/)[0]!.split(',').includes(alias))
 }
 
+/*
+ * Both are read-modify-write of one file that machines brought up in parallel (and other vm
+ * processes of the project) change at the same time: without the lock, one machine's key is lost
+ * and its SSH login fails host-key verification.
+ */
 export async function pinHostKey(path: string, alias: string, publicKey: string): Promise<void> {
-  await writeFileAtomic(path, withHostKey(await readIfExists(path), alias, publicKey), 0o600)
+  await withFileLock(path, {pollMs: 20}, async () => {
+    await writeFileAtomic(path, withHostKey(await readIfExists(path), alias, publicKey), 0o600)
+  })
 }
 
 export async function unpinHostKey(path: string, alias: string): Promise<void> {
-  const text = await readIfExists(path)
-  if (text !== '') await writeFileAtomic(path, withoutHost(text, alias), 0o600)
+  await withFileLock(path, {pollMs: 20}, async () => {
+    const text = await readIfExists(path)
+    if (text !== '') await writeFileAtomic(path, withoutHost(text, alias), 0o600)
+  })
 }
 
 async function readIfExists(path: string): Promise<string> {

@@ -90,6 +90,15 @@ describe('ssh/known-hosts', () => {
       expect(await stat(path).catch((error: NodeJS.ErrnoException) => error.code)).to.equal('ENOENT')
     })
 
+    it('keeps every pin when machines pin their keys at the same time (the lost-update race)', async () => {
+      const aliases = Array.from({length: 8}, (_, i) => `shop-m${i}-1a2b3c4d`)
+      await Promise.all(aliases.map((alias) => pinHostKey(path, alias, KEY)))
+      const pinned = (await readFile(path, 'utf8')).trim().split('\n').map((line) => line.split(' ')[0])
+      expect(pinned.sort()).to.deep.equal([...aliases].sort())
+      await Promise.all(aliases.slice(0, 4).map((alias) => unpinHostKey(path, alias)))
+      expect((await readFile(path, 'utf8')).trim().split('\n')).to.have.length(4)
+    })
+
     it('leaves no temp files behind', async () => {
       await pinHostKey(path, ALIAS, KEY)
       await unpinHostKey(path, ALIAS)
