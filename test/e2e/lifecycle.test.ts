@@ -135,7 +135,10 @@ describe('vm lifecycle on real libvirt', function () {
   it('refuses a machine whose host key does not match the pinned one', async function () {
     const path = join(projectDir, '.vm/known_hosts')
     const pinned = await readFile(path, 'utf8')
-    const [alphaLine, betaLine] = pinned.trim().split('\n') as [string, string]
+    // The machines pin their keys in whichever order they finish booting.
+    const lines = pinned.trim().split('\n')
+    const alphaLine = lines.find((line) => line.startsWith('lab-alpha-'))!
+    const betaLine = lines.find((line) => line.startsWith('lab-beta-'))!
     const alias = alphaLine.split(' ')[0]!
     // alpha's name with beta's key: exactly what a different machine answering on alpha's address looks like.
     await writeFile(path, `${alias} ${betaLine.split(' ').slice(1).join(' ')}\n${betaLine}\n`)
