@@ -1,0 +1,56 @@
+import {Flags} from '@oclif/core'
+
+import {VmCommand} from '../base-command.js'
+import {hostArch} from '../box/catalog.js'
+import {resolveBoxRequest} from '../box/resolve-request.js'
+import {VmError} from '../errors.js'
+import {resolveVmHome} from '../home.js'
+import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError} from '../vmfile/load.js'
+import {formatProblems, hasErrors} from '../vmfile/problem.js'
+
+export type ValidateResult = {
+  file: string
+  machines: {name: string; box: string; cpus: number; memoryBytes: number; diskBytes: number}[]
+  warnings: {path: string; message: string; line: number | null; col: number | null}[]
+}
+
+export default class Validate extends VmCommand {
+  static override summary = 'Check the Vmfile without creating anything: every problem at once, with its place.'
+  static override description =
+    'Reads the Vmfile as `vm up` would, fills the defaults, and checks every value, including that each box name is an added box or in the catalog. Touches neither libvirt nor the network. Exits 2 on errors; warnings (such as a misspelt key) are printed and exit 0, unless --strict.'
+  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --strict --json']
+  static override enableJsonFlag = true
+  static override flags = {
+    strict: Flags.boolean({summary: 'Treat warnings as errors (for CI).'}),
+  }
+
+  async run(): Promise<ValidateResult> {
+    const {flags} = await this.parse(Validate)
+    const path = await findVmfile(process.cwd())
+    if (!path) throw new VmfileNotFoundError(process.cwd())
+    const loaded = await loadVmfile(path, process.env)
+    if (!loaded.vmfile || hasErrors(loaded.problems)) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
+    if (loaded.problems.length > 0) {
+      if (flags.strict) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
+      this.out.warn(formatProblems(loaded.problems, loaded.source, loaded.displayName))
+    }
+    const home = resolveVmHome(process.env)
+    const arch = hostArch()
+    const machines = []
+    for (const machine of loaded.vmfile.machines) {
+      const request = await resolveBoxRequest(machine.box, arch, home).catch((error: unknown) => {
+        if (!(error instanceof VmError)) throw error
+        const message = `${loaded.displayName} machines.${machine.name}.box: ${error.message}`
+        throw new VmError(message, {code: error.code, exitCode: 2, detail: error.detail, hint: error.hint})
+      })
+      machines.push({name: machine.name, box: request.name, cpus: machine.cpus, memoryBytes: machine.memoryBytes, diskBytes: machine.diskBytes})
+    }
+    const names = machines.map((m) => `${m.name} (${m.box})`).join(', ')
+    this.log(`${loaded.displayName} is valid: ${machines.length} machine${machines.length === 1 ? '' : 's'}, ${names}.`)
+    return {
+      file: path,
+      machines,
+      warnings: loaded.problems.map((p) => ({path: p.path, message: p.message, line: p.line ?? null, col: p.col ?? null})),
+    }
+  }
+}
