@@ -12,7 +12,7 @@ describe('vm init', () => {
   before(async function () {
     this.timeout(180_000)
     await ensureBuilt()
-    template = await readFile(join(ROOT, 'templates/Vmfile'), 'utf8')
+    template = await readFile(join(ROOT, 'templates/single.Vmfile'), 'utf8')
   })
 
   beforeEach(async () => {
@@ -73,5 +73,18 @@ describe('vm init', () => {
     expect(result.exitCode).to.equal(2)
     expect(result.stderr).to.equal('Error: --box ../etc is not a box name.\nHint: Box names look like debian-12 or ubuntu-24.04.\n')
     expect(await readFile(join(project.dir, 'Vmfile')).catch((error: NodeJS.ErrnoException) => error.code)).to.equal('ENOENT')
+  })
+
+  it('--template lab writes the lab, with --box in place of its box', async () => {
+    const result = await vm(project, ['init', '--template', 'lab', '--box', 'ubuntu-lts'])
+    expect(result.exitCode, result.stderr).to.equal(0)
+    const lab = await readFile(join(ROOT, 'templates/lab.Vmfile'), 'utf8')
+    expect(await read('Vmfile')).to.equal(lab.replace(/^box: debian-12$/m, 'box: ubuntu-lts'))
+  })
+
+  it('an unknown template: exit 2 listing the templates', async () => {
+    const result = await vm(project, ['init', '--template', 'nope'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.equal('Error: There is no template named "nope".\nHint: Templates: lab, reference, single.\n')
   })
 })
