@@ -1,8 +1,8 @@
 import {resolve} from 'node:path'
 
-import {VmError} from '../errors.js'
 import {parseLocation} from './location.js'
-import {isHexDigest, type BoxRequest} from './types.js'
+import type {BoxRequest} from './types.js'
+import {userChecksum} from './user-checksum.js'
 
 /**
  * `vm box add NAME SOURCE [--sha256 | --checksum-url]` as one image to fetch. A relative path is
@@ -16,20 +16,8 @@ export function addBoxRequest(
 ): BoxRequest {
   const url = isUrl(source) ? source : resolve(cwd, source)
   parseLocation(url) // http(s), file:// or an absolute path; throws BOX_INVALID_URL otherwise
-  if (checksum.sha256 !== undefined) {
-    const digest = checksum.sha256.trim().toLowerCase().replace(/^sha256:/, '')
-    if (!isHexDigest(digest, 'sha256')) {
-      throw new VmError(`--sha256 must be 64 hex digits, found ${JSON.stringify(checksum.sha256)}.`, {code: 'BOX_INVALID_CHECKSUM', exitCode: 2})
-    }
-    return {name, url, checksum: {algorithm: 'sha256', digest}, mirrors: []}
-  }
-  if (checksum.checksumUrl !== undefined) {
-    const checksumUrl = isUrl(checksum.checksumUrl) ? checksum.checksumUrl : resolve(cwd, checksum.checksumUrl)
-    parseLocation(checksumUrl)
-    const fileName = checksumUrl.slice(checksumUrl.lastIndexOf('/') + 1)
-    return {name, url, checksum: {algorithm: fileName.includes('512') ? 'sha512' : 'sha256', checksumUrl}, mirrors: []}
-  }
-  return {name, url, checksum: undefined, mirrors: []}
+  const checksumUrl = checksum.checksumUrl === undefined || isUrl(checksum.checksumUrl) ? checksum.checksumUrl : resolve(cwd, checksum.checksumUrl)
+  return {name, url, checksum: userChecksum(url, {sha256: checksum.sha256, checksumUrl}), mirrors: []}
 }
 
 function isUrl(value: string): boolean {

@@ -5,9 +5,10 @@ import {fileURLToPath} from 'node:url'
 import {VmError} from '../errors.js'
 import type {BoxSource} from '../vmfile/types.js'
 import {didYouMean} from '../vmfile/did-you-mean.js'
+import {userChecksum} from './user-checksum.js'
 import {CATALOG_NAME, parseCatalogEntry, type CatalogEntry, type CatalogImage} from './catalog-entry.js'
 import {imageFileName, labelFromFileName, parseLocation} from './location.js'
-import {ARCHES, isHexDigest, type Arch, type BoxRequest, type ChecksumSource} from './types.js'
+import {ARCHES, type Arch, type BoxRequest, type ChecksumSource} from './types.js'
 
 export {parseCatalogEntry, type CatalogEntry, type CatalogImage} from './catalog-entry.js'
 
@@ -177,22 +178,7 @@ function isArch(arch: string): arch is Arch {
 }
 
 function urlChecksum(source: Extract<BoxSource, {kind: 'url'}>): ChecksumSource | undefined {
-  if (source.sha256 !== undefined) {
-    const digest = source.sha256.trim().toLowerCase().replace(/^sha256:/, '')
-    if (!isHexDigest(digest, 'sha256')) {
-      const message = `The sha256 given for ${source.url} is not 64 hex digits: ${JSON.stringify(source.sha256)}.`
-      throw new VmError(message, {code: 'BOX_INVALID_CHECKSUM', exitCode: 2})
-    }
-    return {algorithm: 'sha256', digest}
-  }
-  if (source.checksumUrl !== undefined) {
-    parseLocation(source.checksumUrl) // the same rules as the image: http(s), file:// or an absolute path
-    // The file's name is the only hint at its algorithm before it is fetched (SHA512SUMS, sha256sum.txt).
-    // A preference, not a promise: ensureBox takes whichever sha256/sha512 entry the file has.
-    const fileName = source.checksumUrl.slice(source.checksumUrl.lastIndexOf('/') + 1)
-    return {algorithm: fileName.includes('512') ? 'sha512' : 'sha256', checksumUrl: source.checksumUrl}
-  }
-  return undefined
+  return userChecksum(source.url, source)
 }
 
 async function notFound(name: string, catalogDir: string): Promise<VmError> {

@@ -2,6 +2,7 @@ import {VmError} from '../errors.js'
 import type {CatalogEntry} from './catalog-entry.js'
 import {readChecksumFile, type ExpectedDigestOptions} from './expected-digest.js'
 import type {NamedBox} from './named-boxes.js'
+import {checksumFileSource} from './user-checksum.js'
 import type {CacheEntry} from './store.js'
 import type {Arch, BoxRequest} from './types.js'
 
@@ -37,7 +38,7 @@ export async function checkOutdated(
       rows.push(row(box.name, entry, 'pinned', undefined, 'added with a fixed digest or from a file: nothing to compare with'))
       continue
     }
-    const request: BoxRequest = {name: box.name, url: box.source, checksum: {algorithm: box.checksumUrl.includes('512') ? 'sha512' : 'sha256', checksumUrl: box.checksumUrl}, mirrors: []}
+    const request: BoxRequest = {name: box.name, url: box.source, checksum: checksumFileSource(box.checksumUrl), mirrors: []}
     rows.push(await compare(box.name, entry, request, options))
   }
   for (const item of catalog) {
