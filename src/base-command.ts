@@ -4,7 +4,8 @@ import {InterruptedError, VmError, renderError} from './errors.js'
 import {projectOf, type Project} from './machine/project.js'
 import {createServices, type Services} from './services.js'
 import type {Output} from './ui/output.js'
-import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError} from './vmfile/load.js'
+import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError, type LoadResult} from './vmfile/load.js'
+import type {Vmfile} from './vmfile/types.js'
 import {formatProblems, hasErrors} from './vmfile/problem.js'
 
 /**
@@ -39,12 +40,21 @@ export abstract class VmCommand extends Command {
 
   /** The project whose Vmfile is in the current folder or the nearest parent; all problems at once. */
   protected async loadProject(env: NodeJS.ProcessEnv = process.env): Promise<Project> {
+    return projectOf((await this.loadCheckedVmfile(env)).vmfile)
+  }
+
+  /**
+   * Finds and loads the Vmfile; throws VMFILE_INVALID listing every error (and, with strict, every
+   * warning too); otherwise prints the warnings and returns it.
+   */
+  protected async loadCheckedVmfile(env: NodeJS.ProcessEnv = process.env, options: {strict?: boolean} = {}): Promise<LoadResult & {vmfile: Vmfile}> {
     const path = await findVmfile(process.cwd())
     if (!path) throw new VmfileNotFoundError(process.cwd())
     const loaded = await loadVmfile(path, env)
-    if (!loaded.vmfile || hasErrors(loaded.problems)) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
+    const fails = hasErrors(loaded.problems) || (options.strict === true && loaded.problems.length > 0)
+    if (!loaded.vmfile || fails) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
     if (loaded.problems.length > 0) this.out.warn(formatProblems(loaded.problems, loaded.source, loaded.displayName))
-    return projectOf(loaded.vmfile)
+    return {...loaded, vmfile: loaded.vmfile}
   }
 
   /** First Ctrl-C: stop and undo what this run made. Second: leave at once. */

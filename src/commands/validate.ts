@@ -5,8 +5,6 @@ import {hostArch} from '../box/catalog.js'
 import {resolveBoxRequest} from '../box/resolve-request.js'
 import {VmError} from '../errors.js'
 import {resolveVmHome} from '../home.js'
-import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError} from '../vmfile/load.js'
-import {formatProblems, hasErrors} from '../vmfile/problem.js'
 
 export type ValidateResult = {
   file: string
@@ -26,14 +24,7 @@ export default class Validate extends VmCommand {
 
   async run(): Promise<ValidateResult> {
     const {flags} = await this.parse(Validate)
-    const path = await findVmfile(process.cwd())
-    if (!path) throw new VmfileNotFoundError(process.cwd())
-    const loaded = await loadVmfile(path, process.env)
-    if (!loaded.vmfile || hasErrors(loaded.problems)) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
-    if (loaded.problems.length > 0) {
-      if (flags.strict) throw new VmfileInvalidError(loaded.problems, loaded.source, loaded.displayName)
-      this.out.warn(formatProblems(loaded.problems, loaded.source, loaded.displayName))
-    }
+    const loaded = await this.loadCheckedVmfile(process.env, {strict: flags.strict})
     const home = resolveVmHome(process.env)
     const arch = hostArch()
     const machines = []
@@ -48,7 +39,7 @@ export default class Validate extends VmCommand {
     const names = machines.map((m) => `${m.name} (${m.box})`).join(', ')
     this.log(`${loaded.displayName} is valid: ${machines.length} machine${machines.length === 1 ? '' : 's'}, ${names}.`)
     return {
-      file: path,
+      file: loaded.vmfile.path,
       machines,
       warnings: loaded.problems.map((p) => ({path: p.path, message: p.message, line: p.line ?? null, col: p.col ?? null})),
     }
