@@ -55,8 +55,8 @@ export async function importBox(entry: CacheEntry, options: ImportOptions): Prom
     entry = copied
   }
   if (libvirt.local && entry.imagePath) entry = await removeImageFile(entry)
-  const capacity = Number((await virsh.volumeInfo(libvirt.pool, volume))?.Capacity?.split(' ')[0])
-  const virtualSize = entry.meta.virtualSize ?? capacity
+  // Entries from before unpacking recorded it lack the virtual size: the volume's capacity is it.
+  const virtualSize = entry.meta.virtualSize ?? Number((await virsh.volumeInfo(libvirt.pool, volume))?.Capacity?.split(' ')[0])
   return {entry, volume, virtualSize}
 }
 

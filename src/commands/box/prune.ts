@@ -2,7 +2,6 @@ import {Flags} from '@oclif/core'
 
 import {VmCommand} from '../../base-command.js'
 import {removeNamedBox} from '../../box/named-boxes.js'
-import {backingMap} from '../../box/pool-import.js'
 import {formatBytes} from '../../box/progress.js'
 import {discardPartial} from '../../box/download.js'
 import {boxCacheRoot, listEntries, listPartFiles, lockPathForKey} from '../../box/store.js'
@@ -27,8 +26,8 @@ export default class BoxPrune extends VmCommand {
     const {flags} = await this.parse(BoxPrune)
     const dryRun = flags['dry-run']
     const services = this.services(flags.verbose)
-    const {rows, libvirtReachable} = await readInventory(services)
-    if (!libvirtReachable) {
+    const {rows, libvirtReachable, backing} = await readInventory(services)
+    if (!libvirtReachable || !backing) {
       throw new VmError('Cannot prune boxes without libvirt: it alone knows which machines use them.', {
         code: 'BOX_USAGE_UNKNOWN',
         hint: 'Start libvirtd, then run `vm box prune` again.',
@@ -50,7 +49,7 @@ export default class BoxPrune extends VmCommand {
     // with --force once their machines were destroyed, or by a cache that was deleted by hand.
     const known = new Set((await listEntries(boxCacheRoot(services.home))).map((entry) => `${entry.meta.sha256}.qcow2`))
     const {virsh, libvirt} = services
-    const backing = await backingMap(virsh, libvirt.pool)
+    // Removing base volumes changes no overlay, so the map read for the list still holds.
     for (const volume of (await virsh.poolInfo(libvirt.pool)) ? await virsh.listVolumes(libvirt.pool) : []) {
       if (!/^[0-9a-f]{64}\.qcow2$/.test(volume) || known.has(volume) || backing.has(volume)) continue
       if (result.volumes.includes(`${libvirt.pool}/${volume}`)) continue
