@@ -6,6 +6,13 @@ import {shellQuote} from './shell-quote.js'
 export type RunOptions = {
   /** Written to the child's stdin. */
   input?: string
+  /** A file streamed to the child's stdin (large payloads: tarballs, scripts). */
+  inputFile?: string
+  /**
+   * Called with each line of output as it arrives (live provisioner output); the output is
+   * still captured in the result.
+   */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void
   /** The child is terminated (then killed) after this long. */
   timeoutMs?: number
   signal?: AbortSignal
@@ -76,19 +83,33 @@ export class ExecaRunner implements Runner {
     const argv = [file, ...args]
     this.options.onCommand?.(shellQuote(argv))
     const inherit = options.stdio === 'inherit'
-    const result = await execa(file, args, {
+    const onLine = options.onLine
+    const hasInput = options.input !== undefined || options.inputFile !== undefined
+    const child = execa(file, args, {
       reject: false,
       // LC_ALL=C keeps the output we parse in the language our parsers read; a terminal handed
       // to the user (interactive ssh) keeps the user's locale, which ssh passes to the guest.
       env: inherit ? {} : {LC_ALL: 'C'},
-      input: options.input,
-      stdin: inherit ? 'inherit' : options.input === undefined ? 'ignore' : 'pipe',
+      ...(options.inputFile === undefined ? {input: options.input} : {inputFile: options.inputFile}),
+      stdin: inherit ? 'inherit' : hasInput ? 'pipe' : 'ignore',
       stdout: inherit ? 'inherit' : 'pipe',
       stderr: inherit ? 'inherit' : 'pipe',
       timeout: options.timeoutMs,
       forceKillAfterDelay: 2000,
       cancelSignal: options.signal,
     })
+    if (onLine && !inherit) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        let partial = ''
+        child[stream]?.on('data', (chunk: Buffer) => {
+          const lines = (partial + chunk.toString('utf8')).split('\n')
+          partial = lines.pop() ?? ''
+          for (const line of lines) onLine(line, stream)
+        })
+        child[stream]?.on('end', () => partial !== '' && onLine(partial, stream))
+      }
+    }
+    const result = await child
     if (result.isCanceled) throw new InterruptedError()
     if (result.timedOut) throw new CommandTimedOutError(argv, options.timeoutMs ?? 0)
     if ((result as {code?: string}).code === 'ENOENT') throw new ToolNotInstalledError(file)

@@ -50,7 +50,7 @@ export function validateVmfile(
     const diskBytes = check('disk', machine.disk)
     const accelerator = check('accelerator', machine.accelerator)
     if (box && cpus !== undefined && memoryBytes !== undefined && diskBytes !== undefined && accelerator) {
-      configs.push({name: machine.name, box, cpus, memoryBytes, diskBytes, accelerator})
+      configs.push({name: machine.name, box, cpus, memoryBytes, diskBytes, accelerator, folders: [], ports: [], provisioners: []})
     }
   }
   const sorted = sortProblems(problems)

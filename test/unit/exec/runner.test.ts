@@ -1,3 +1,7 @@
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
 import {expect} from 'chai'
 
 import {InterruptedError, VmError} from '../../../src/errors.js'
@@ -17,6 +21,22 @@ describe('exec/runner ExecaRunner', () => {
 
   it('returns stdout and stderr (final newline stripped) and exit status 0', async () => {
     expect(await runner.run('sh', ['-c', 'echo out; echo err >&2'])).to.deep.equal({stdout: 'out', stderr: 'err', exitCode: 0})
+  })
+
+  it('streams each output line to onLine as it arrives and still captures it; feeds inputFile to stdin', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'runner-'))
+    try {
+      await writeFile(join(dir, 'in'), 'a\nb\nc')
+      const lines: string[] = []
+      const result = await runner.run('sh', ['-c', 'cat; echo err >&2; printf tail'], {
+        inputFile: join(dir, 'in'),
+        onLine: (line, stream) => lines.push(`${stream}:${line}`),
+      })
+      expect(lines).to.deep.equal(['stdout:a', 'stdout:b', 'stderr:err', 'stdout:ctail'])
+      expect(result).to.deep.equal({stdout: 'a\nb\nctail', stderr: 'err', exitCode: 0})
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 
   it('turns a non-zero exit status into CommandFailedError with stderr, indented, as the detail', async () => {
