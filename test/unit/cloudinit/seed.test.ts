@@ -47,6 +47,14 @@ describe('cloudinit/seed', () => {
       expect(files.get('meta-data')).to.equal('instance-id: 6f1c2a3e-1111-4222-8333-944455566677\nlocal-hostname: web\n')
     })
 
+    it("passes the user's config and the shared folders on to user-data", () => {
+      const spec: SeedSpec = {...SPEC, userConfig: {packages: ['git']}, mounts: [{tag: 'f0', guestPath: '/vagrant', fsType: 'virtiofs'}]}
+      const userData = renderSeedFiles(spec).get('user-data')!
+      expect(userData).to.equal(renderUserData(spec))
+      expect(userData).to.not.equal(renderUserData(SPEC))
+      expect(userData).to.match(/^packages:\n {2}- git$/m).and.match(/^ {4}- \/vagrant$/m)
+    })
+
     it('adds network-config only when given, as given', () => {
       const networkConfig = 'version: 2\nethernets:\n  id0:\n    match: {name: "en*"}\n    dhcp4: true\n'
       const files = renderSeedFiles({...SPEC, networkConfig})

@@ -1,7 +1,11 @@
+import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
 import {expect} from 'chai'
 import {parse} from 'yaml'
 
-import {renderUserData} from '../../../src/cloudinit/user-data.js'
+import {buildUserConfig, renderCloudConfig, renderUserData, type UserDataSpec} from '../../../src/cloudinit/user-data.js'
 import {expectGolden, runTool} from '../fixture.js'
 import {HOST_PRIVATE_KEY, HOST_PUBLIC_KEY, PROJECT_KEY, TYPICAL} from './specs.js'
 
@@ -36,7 +40,6 @@ const EXPECTED = {
   ssh_pwauth: false,
   disable_root: true,
   ssh_deletekeys: true,
-  ssh_genkeytypes: [],
   ssh_keys: {ed25519_private: `${HOST_PRIVATE_KEY}\n`, ed25519_public: HOST_PUBLIC_KEY},
   growpart: {mode: 'auto', devices: ['/']},
   resize_rootfs: true,
@@ -66,7 +69,7 @@ describe('cloudinit/user-data', () => {
 
   it('generates no host keys of its own and installs ours (private key ending in a newline)', () => {
     const config = parse(renderUserData({...TYPICAL, hostKey: {privateKey: `${HOST_PRIVATE_KEY}\n`, publicKey: HOST_PUBLIC_KEY}})) as typeof EXPECTED
-    expect(config.ssh_genkeytypes).to.deep.equal([])
+    expect(config).to.not.have.property('ssh_genkeytypes')
     expect(config.ssh_deletekeys).to.equal(true)
     expect(config.ssh_keys).to.deep.equal({ed25519_private: `${HOST_PRIVATE_KEY}\n`, ed25519_public: HOST_PUBLIC_KEY})
   })
@@ -97,4 +100,85 @@ describe('cloudinit/user-data', () => {
       expect((pyyaml(text) as {hostname: unknown}).hostname).to.equal(hostname)
     })
   }
+
+  describe('with shared folders and a user config', () => {
+    const MOUNTS: UserDataSpec['mounts'] = [
+      {tag: 'vm-folder-0', guestPath: '/vagrant', fsType: 'virtiofs'},
+      {tag: 'vm-folder-1', guestPath: '/srv/my data', fsType: '9p'},
+    ]
+    const USER_CONFIG = {
+      packages: ['git', 'on'],
+      users: ['default', {name: 'vm', groups: ['docker'], sudo: false}],
+      bootcmd: [['echo', 'theirs']],
+      hostname: 'evil',
+      write_files: [{path: '/etc/motd', content: 'hello\n', permissions: '0644'}],
+    }
+    const FULL: UserDataSpec = {...TYPICAL, mounts: MOUNTS, userConfig: USER_CONFIG}
+
+    it('matches the golden file', () => {
+      expectGolden(renderUserData(FULL), new URL('user-data/user-config-and-folders.yaml', import.meta.url))
+    })
+
+    it('renders buildUserConfig\'s config, and has no notes without a user config', () => {
+      expect(buildUserConfig(TYPICAL)).to.deep.equal({config: EXPECTED, notes: []})
+      expect(renderUserData(FULL)).to.equal(renderCloudConfig(buildUserConfig(FULL).config))
+    })
+
+    it('is the same bytes as before for an empty folder list', () => {
+      expect(renderUserData({...TYPICAL, mounts: []})).to.equal(renderUserData(TYPICAL))
+    })
+
+    it('adds the mkdir commands and fstab entries after our other keys', () => {
+      const config = parse(renderUserData({...TYPICAL, mounts: MOUNTS}), {version: '1.1'}) as Record<string, unknown>
+      expect(Object.keys(config)).to.deep.equal([...Object.keys(EXPECTED), 'bootcmd', 'mounts'])
+      expect(config.bootcmd).to.deep.equal([
+        ['mkdir', '-p', '--', '/vagrant'],
+        ['mkdir', '-p', '--', '/srv/my data'],
+      ])
+      expect(config.mounts).to.deep.equal([
+        ['vm-folder-0', '/vagrant', 'virtiofs', 'defaults,nofail', '0', '0'],
+        ['vm-folder-1', '/srv/my\\040data', '9p', 'trans=virtio,version=9p2000.L,msize=262144,nofail', '0', '0'],
+      ])
+    })
+
+    it('merges the user config and returns the notes', () => {
+      const {config, notes} = buildUserConfig(FULL)
+      expect(config.hostname).to.equal('web')
+      expect(config.users).to.deep.equal([{...EXPECTED.users[0], groups: ['docker']}, 'default'])
+      expect(config.bootcmd).to.deep.equal([['mkdir', '-p', '--', '/vagrant'], ['mkdir', '-p', '--', '/srv/my data'], ['echo', 'theirs']])
+      expect(notes).to.deep.equal([
+        'users.1 is vm\'s own login user "vm": its ssh_authorized_keys, gecos, groups and ssh_import_id are used; ignored sudo, which vm must control to keep logging in.',
+        "hostname: ignored, vm sets the hostname to the machine's name.",
+      ])
+    })
+
+    it('reads back the same in PyYAML (a package named "on" stays a string)', () => {
+      expect(pyyaml(renderUserData(FULL))).to.deep.equal(parse(renderUserData(FULL), {version: '1.1'}))
+      expect((pyyaml(renderUserData(FULL)) as {packages: unknown}).packages).to.deep.equal(['git', 'on'])
+    })
+
+    it('writes no YAML aliases, even for values the user config shares', () => {
+      const shared = {path: '/etc/a', content: 'x'}
+      const text = renderUserData({...TYPICAL, userConfig: {write_files: [shared, shared]}})
+      expect(text).to.not.match(/[&*]a\d/)
+      expect((pyyaml(text) as {write_files: unknown[]}).write_files).to.deep.equal([shared, shared])
+    })
+
+    it("runs the mkdir commands as cloud-init does (its own shellify, then sh): a hostile path is one argument", () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vm-bootcmd-'))
+      try {
+        const hostile = join(dir, "a b'; touch pwned; echo '$(touch pwned2)")
+        const text = renderUserData({...TYPICAL, mounts: [{tag: 't', guestPath: hostile, fsType: 'virtiofs'}]})
+        const script = 'import sys, yaml; from cloudinit import util; sys.stdout.write(util.shellify(yaml.safe_load(sys.stdin.read())["bootcmd"]))'
+        const shell = runTool('/usr/bin/python3', ['-c', script], 'cloud-init', text)
+        expect(shell.status, shell.stderr).to.equal(0)
+        const run = runTool('sh', ['-c', `cd "$1" && sh`, 'sh', dir], 'dash', shell.stdout)
+        expect(run.status, run.stderr).to.equal(0)
+        expect(existsSync(hostile)).to.equal(true)
+        expect(readdirSync(dir)).to.deep.equal([hostile.slice(dir.length + 1)])
+      } finally {
+        rmSync(dir, {recursive: true, force: true})
+      }
+    })
+  })
 })
