@@ -1,0 +1,28 @@
+import type {Virsh} from '../libvirt/virsh.js'
+import {listNetworks, networkXml} from './network-virsh.js'
+import {parseNetworkSubnets} from './network-xml.js'
+
+export type SubnetsInUse = {
+  /** IPv4 CIDRs of every other libvirt network: a new private network must not overlap them. */
+  readonly taken: string[]
+  /** The subnet the network named OWN already has, if it exists. */
+  readonly current?: string
+}
+
+/**
+ * What planPrivateNetwork needs from libvirt: the other networks' subnets, and the project's own
+ * network's, kept apart so the project never counts its own network as taken.
+ */
+export async function inspectSubnets(virsh: Virsh, own: string): Promise<SubnetsInUse> {
+  const taken: string[] = []
+  let current: string | undefined
+  for (const name of await listNetworks(virsh)) {
+    // A network removed between the listing and this read is simply not there any more.
+    const xml = await networkXml(virsh, name)
+    if (xml === undefined) continue
+    const subnets = parseNetworkSubnets(xml)
+    if (name === own) current = subnets[0]
+    else taken.push(...subnets)
+  }
+  return current === undefined ? {taken} : {taken, current}
+}
