@@ -33,7 +33,13 @@ export type FilledMachine = {
   readonly memory: Sourced
   readonly disk: Sourced
   readonly accelerator: Sourced
+  /** The settings without a built-in default (cloud_init, folders, ports, …), only those written. */
+  readonly optional: Partial<Record<OptionalKey, Sourced>>
 }
+
+/** Settings that have no built-in default: absent means "none". */
+export const OPTIONAL_KEYS = ['cloud_init', 'folders', 'ports', 'provision', 'network', 'bridge', 'private_network'] as const
+export type OptionalKey = (typeof OPTIONAL_KEYS)[number]
 
 /**
  * Fills in every machine's settings following the precedence above. `raw` is parseVmfile's
@@ -78,6 +84,11 @@ function machineEntries(top: Map<unknown, unknown>): MachineEntry[] {
 
 function fillMachine({name, path, settings}: MachineEntry, top: Map<unknown, unknown>, env: Env): FilledMachine {
   const box = fromFile('box', settings, top, path)
+  const optional: Partial<Record<OptionalKey, Sourced>> = {}
+  for (const key of OPTIONAL_KEYS) {
+    const sourced = fromFile(key, settings, top, path)
+    if (sourced) optional[key] = sourced
+  }
   return {
     name,
     path,
@@ -86,6 +97,7 @@ function fillMachine({name, path, settings}: MachineEntry, top: Map<unknown, unk
     memory: withDefault('memory', fromFile('memory', settings, top, path)),
     disk: withDefault('disk', fromFile('disk', settings, top, path)),
     accelerator: withEnvAccelerator(withDefault('accelerator', fromFile('accelerator', settings, top, path)), env),
+    optional,
   }
 }
 

@@ -3,7 +3,7 @@
  * point at. Positions come from the parsed Document's node ranges and a LineCounter, so they
  * survive comments, flow style and odd indentation.
  */
-import {isAlias, isMap, isScalar, type Document, type LineCounter, type Node} from 'yaml'
+import {isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node} from 'yaml'
 
 /** Keys (and, for lists, indexes) from the top of the document down to one value. */
 export type YamlPath = readonly (string | number)[]
@@ -33,6 +33,15 @@ export function locate(parsed: Positioned, path: YamlPath, on: 'key' | 'value' =
   for (const segment of path) {
     // An alias (*name) stands for the anchored node; follow it to reach the keys below.
     if (isAlias(node)) node = node.resolve(doc)
+    if (isSeq(node) && typeof segment === 'number') {
+      // A list item has no key: it stands for itself both ways.
+      const item = node.items[segment] as Node | undefined
+      if (!item) break
+      found = {key: item, value: item}
+      node = item
+      depth++
+      continue
+    }
     if (!isMap(node)) break
     const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment))
     if (!pair || !isScalar(pair.key)) break

@@ -5,7 +5,20 @@
  */
 
 /** Settings that can be written at the top level and overridden per machine. */
-export const SETTING_KEYS = ['box', 'cpus', 'memory', 'disk', 'accelerator'] as const
+export const SETTING_KEYS = [
+  'box',
+  'cpus',
+  'memory',
+  'disk',
+  'accelerator',
+  'cloud_init',
+  'folders',
+  'ports',
+  'provision',
+  'network',
+  'bridge',
+  'private_network',
+] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
 /** Keys allowed at the top level: every setting plus `machines`. */
@@ -16,6 +29,18 @@ export const MACHINE_KEYS: readonly string[] = SETTING_KEYS
 
 /** Keys allowed in a box map (`box: {url: …}`). */
 export const BOX_KEYS: readonly string[] = ['url', 'sha256', 'checksum_url']
+
+/** Keys allowed in one entry of `folders`. */
+export const FOLDER_KEYS: readonly string[] = ['host', 'guest', 'type', 'exclude']
+
+/** Keys allowed in a `shell:` map, a `file:` map and an `ansible:` map of `provision`. */
+export const SHELL_KEYS: readonly string[] = ['inline', 'path', 'privileged', 'env', 'args']
+export const FILE_KEYS: readonly string[] = ['source', 'destination']
+export const ANSIBLE_KEYS: readonly string[] = ['playbook', 'extra_vars']
+export const PROVISIONER_KINDS: readonly string[] = ['shell', 'file', 'ansible']
+
+/** Keys allowed in a `private_network` map. */
+export const PRIVATE_NETWORK_KEYS: readonly string[] = ['ip']
 
 /**
  * Built-in defaults, written the way a user would write them in the Vmfile so they go

@@ -4,7 +4,7 @@
  */
 import {dirname} from 'node:path'
 
-import type {Accelerator, BoxSource, MachineConfig, Vmfile} from './types.js'
+import type {Accelerator, BoxSource, MachineConfig, PortForward, PrivateNetwork, Provisioner, SyncedFolder, UserCloudInit, Vmfile} from './types.js'
 import type {Checked, Complaint} from './complaint.js'
 import {declaredSettings, type FilledMachine, type Origin, type Sourced} from './defaults.js'
 import {dotted, locate} from './locate.js'
@@ -14,8 +14,27 @@ import type {SettingKey} from './schema.js'
 import {checkBox} from './check-box.js'
 import {checkAccelerator, checkCpus, checkDisk, checkMemory} from './check-settings.js'
 import {checkStructure} from './check-structure.js'
+import {checkCloudInit} from './check-cloud-init.js'
+import {checkFolders} from './check-folders.js'
+import {checkBridge, checkNetwork, checkPrivateNetwork} from './check-network.js'
+import {checkPorts} from './check-ports.js'
+import {checkProvision} from './check-provision.js'
+import {checkAcrossMachines} from './check-across-machines.js'
 
-type SettingValues = {box: BoxSource; cpus: number; memory: number; disk: number; accelerator: Accelerator}
+type SettingValues = {
+  box: BoxSource
+  cpus: number
+  memory: number
+  disk: number
+  accelerator: Accelerator
+  cloud_init: UserCloudInit
+  folders: SyncedFolder[]
+  ports: PortForward[]
+  provision: Provisioner[]
+  network: string
+  bridge: string
+  private_network: PrivateNetwork
+}
 
 export type Validated = {
   /** Present only when there is no error (warnings are allowed). */
@@ -49,13 +68,44 @@ export function validateVmfile(
     const memoryBytes = check('memory', machine.memory)
     const diskBytes = check('disk', machine.disk)
     const accelerator = check('accelerator', machine.accelerator)
-    if (box && cpus !== undefined && memoryBytes !== undefined && diskBytes !== undefined && accelerator) {
-      configs.push({name: machine.name, box, cpus, memoryBytes, diskBytes, accelerator, folders: [], ports: [], provisioners: []})
+    const optional = checkOptional(machine, check)
+    if (box && cpus !== undefined && memoryBytes !== undefined && diskBytes !== undefined && accelerator && optional) {
+      configs.push({name: machine.name, box, cpus, memoryBytes, diskBytes, accelerator, ...optional})
     }
   }
+  problems.push(...checkAcrossMachines(configs, machines).map(({complaint, origin}) => toProblem(parsed, complaint, origin)))
   const sorted = sortProblems(problems)
   if (hasErrors(sorted)) return {problems: sorted}
   return {vmfile: {path: vmfilePath, projectDir, machines: configs}, problems: sorted}
+}
+
+type OptionalValues = Pick<MachineConfig, 'cloudInit' | 'folders' | 'ports' | 'provisioners' | 'network' | 'bridge' | 'privateNetwork'>
+
+/** The settings without built-in defaults; undefined when any written one is invalid. */
+function checkOptional(machine: FilledMachine, check: Check): OptionalValues | undefined {
+  const {optional} = machine
+  let valid = true
+  const get = <K extends keyof typeof optional>(key: K): SettingValues[K] | undefined => {
+    const sourced = optional[key]
+    if (!sourced) return undefined
+    const value = check(key, sourced)
+    if (value === undefined) valid = false
+    return value
+  }
+  const values: OptionalValues = {
+    folders: get('folders') ?? [],
+    ports: get('ports') ?? [],
+    provisioners: get('provision') ?? [],
+    ...defined('cloudInit', get('cloud_init')),
+    ...defined('network', get('network')),
+    ...defined('bridge', get('bridge')),
+    ...defined('privateNetwork', get('private_network')),
+  }
+  return valid ? values : undefined
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({[key]: value} as Record<K, V>)
 }
 
 type Check = <K extends SettingKey>(key: K, sourced: Sourced) => SettingValues[K] | undefined
@@ -68,6 +118,13 @@ function memoizedChecker(parsed: ParsedVmfile, projectDir: string, problems: Pro
     memory: checkMemory,
     disk: checkDisk,
     accelerator: checkAccelerator,
+    cloud_init: (value) => checkCloudInit(value, projectDir),
+    folders: (value) => checkFolders(value, projectDir),
+    ports: checkPorts,
+    provision: (value) => checkProvision(value, projectDir),
+    network: checkNetwork,
+    bridge: checkBridge,
+    private_network: checkPrivateNetwork,
   }
   const verdicts = new Map<string, Checked<unknown>>()
   return <K extends SettingKey>(key: K, {value, origin}: Sourced) => {

@@ -6,7 +6,18 @@ import {expect} from 'chai'
 
 import {TEMPLATES_DIR, templateNames} from '../../src/commands/init.js'
 import {loadVmfile} from '../../src/vmfile/load.js'
-import {BOX_KEYS, BUILTIN_DEFAULTS, MACHINE_KEYS, TOP_LEVEL_KEYS} from '../../src/vmfile/schema.js'
+import {
+  ANSIBLE_KEYS,
+  BOX_KEYS,
+  BUILTIN_DEFAULTS,
+  FILE_KEYS,
+  FOLDER_KEYS,
+  MACHINE_KEYS,
+  PRIVATE_NETWORK_KEYS,
+  PROVISIONER_KINDS,
+  SHELL_KEYS,
+  TOP_LEVEL_KEYS,
+} from '../../src/vmfile/schema.js'
 
 describe('templates/', () => {
   it('has the starters vm init offers', async () => {
@@ -29,9 +40,10 @@ describe('templates/', () => {
 
   it('the reference documents every key of the schema, and every default as it is', async () => {
     const text = await readFile(join(TEMPLATES_DIR, 'reference.Vmfile'), 'utf8')
-    // A key counts when it appears as "key:" in a setting or in a commented example.
-    for (const key of new Set([...TOP_LEVEL_KEYS, ...MACHINE_KEYS, ...BOX_KEYS])) {
-      expect(text, `the reference does not mention ${key}`).to.match(new RegExp(`^[ #]*${key}:`, 'm'))
+    // A key counts when it appears as "key:" in a setting or in a commented example (a list item too).
+    const nested = [...BOX_KEYS, ...FOLDER_KEYS, ...PROVISIONER_KINDS, ...SHELL_KEYS, ...FILE_KEYS, ...ANSIBLE_KEYS, ...PRIVATE_NETWORK_KEYS]
+    for (const key of new Set([...TOP_LEVEL_KEYS, ...MACHINE_KEYS, ...nested])) {
+      expect(text, `the reference does not mention ${key}`).to.match(new RegExp(`^[ #-]*${key}:`, 'm'))
     }
     for (const [key, value] of Object.entries(BUILTIN_DEFAULTS)) {
       expect(text, `the reference does not give ${key}'s default`).to.match(new RegExp(`^${key}: ${value}$`, 'm'))

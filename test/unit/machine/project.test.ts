@@ -5,7 +5,7 @@ import {projectOf, selectMachines, selectOneMachine} from '../../../src/machine/
 import type {MachineConfig, Vmfile} from '../../../src/vmfile/types.js'
 
 function machine(name: string): MachineConfig {
-  return {name, box: {kind: 'catalog', name: 'debian-12'}, cpus: 2, memoryBytes: 2 ** 30, diskBytes: 10 * 2 ** 30, accelerator: 'auto'}
+  return {name, box: {kind: 'catalog', name: 'debian-12'}, cpus: 2, memoryBytes: 2 ** 30, diskBytes: 10 * 2 ** 30, accelerator: 'auto', folders: [], ports: [], provisioners: []}
 }
 
 function project(...names: string[]) {

@@ -20,9 +20,19 @@ describe('vmfile/defaults', () => {
       memory: {value: '2GiB', origin: file('memory')},
       disk: {value: '10GiB', origin: {kind: 'default', key: 'disk'}},
       accelerator: {value: 'auto', origin: {kind: 'default', key: 'accelerator'}},
+      optional: {},
     })
     expect(beta?.memory).to.deep.equal({value: '768MiB', origin: file('machines', 'beta', 'memory')})
     expect(beta?.disk).to.deep.equal({value: '20GiB', origin: file('machines', 'beta', 'disk')})
+  })
+
+  it('fills the settings without defaults (ports, folders, …) only where written: the machine value replaces the top-level one', () => {
+    const [web, db] = fill('box: debian-12\nports: ["80:80"]\nmachines:\n  web: {ports: ["8080:80"], network: lab}\n  db: {}\n')
+    expect(web?.optional).to.deep.equal({
+      ports: {value: ['8080:80'], origin: file('machines', 'web', 'ports')},
+      network: {value: 'lab', origin: file('machines', 'web', 'network')},
+    })
+    expect(db?.optional).to.deep.equal({ports: {value: ['80:80'], origin: file('ports')}})
   })
 
   it('makes one machine named "default" when there is no machines key', () => {

@@ -19,7 +19,7 @@ const DEBIAN = 'https://cloud.debian.org/images/cloud/bookworm/latest'
 /** A machine with every built-in default and a catalog box; override what a fixture changes. */
 function machine(name: string, box: string | MachineConfig['box'], rest: Partial<MachineConfig> = {}): MachineConfig {
   const source = typeof box === 'string' ? ({kind: 'catalog', name: box} as const) : box
-  return {name, box: source, cpus: 2, memoryBytes: GiB, diskBytes: 10 * GiB, accelerator: 'auto', ...rest}
+  return {name, box: source, cpus: 2, memoryBytes: GiB, diskBytes: 10 * GiB, accelerator: 'auto', folders: [], ports: [], provisioners: [], ...rest}
 }
 
 /** What each valid fixture resolves to. Every file in fixtures/valid must have an entry. */
@@ -37,6 +37,35 @@ const VALID_EXPECTATIONS: Record<string, MachineConfig[]> = {
     machine('file-url', {kind: 'url', url: 'file:///srv/images/base.qcow2', sha256: SHA}),
     machine('pinned', {kind: 'url', url: `${DEBIAN}/debian-12-generic-amd64.qcow2`, sha256: SHA}),
     machine('sums', {kind: 'url', url: `${DEBIAN}/debian-12-generic-amd64.qcow2`, checksumUrl: `${DEBIAN}/SHA512SUMS`}),
+  ],
+  'environment.yaml': [
+    machine('web', 'debian-12', {
+      cloudInit: {kind: 'inline', config: {packages: ['git'], write_files: [{path: '/etc/motd', content: 'hello'}]}},
+      folders: [
+        {hostPath: join(VALID, 'site'), guestPath: '/srv/site', type: 'rsync', exclude: []},
+        {hostPath: '/data/media', guestPath: '/srv/media', type: 'virtiofs', exclude: []},
+        {hostPath: VALID, guestPath: '/vagrant', type: 'rsync', exclude: ['node_modules', '*.log']},
+      ],
+      ports: [
+        {hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80, protocol: 'tcp'},
+        {hostIp: '127.0.0.1', hostPort: 5353, guestPort: 53, protocol: 'udp'},
+        {hostIp: '0.0.0.0', hostPort: 8443, guestPort: 443, protocol: 'tcp'},
+      ],
+      provisioners: [
+        {kind: 'shell', label: 'shell #1 (inline)', inline: 'apt-get install -y nginx', privileged: true, env: {}, args: []},
+        {kind: 'shell', label: 'shell #2 (setup.sh)', path: join(VALID, 'setup.sh'), privileged: false, env: {APP_ENV: 'dev', WORKERS: '4'}, args: ['--fast', '2']},
+        {kind: 'file', label: 'file #3 (app.conf)', source: join(VALID, 'app.conf'), destination: '/tmp/app.conf'},
+        {kind: 'ansible', label: 'ansible #4 (site.yml)', playbook: join(VALID, 'site.yml'), extraVars: {role: 'web'}},
+      ],
+      privateNetwork: {kind: 'static', ip: '10.10.0.11'},
+      bridge: 'br0',
+    }),
+    machine('db', 'debian-12', {
+      memoryBytes: 2 * GiB,
+      cloudInit: {kind: 'file', path: join(VALID, 'db-cloud-config.yaml')},
+      network: 'lab',
+      privateNetwork: {kind: 'dhcp'},
+    }),
   ],
   'warnings-only.yaml': [machine('web', {kind: 'url', url: 'https://example.org/image.qcow2', sha256: SHA})],
 }

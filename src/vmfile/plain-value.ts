@@ -1,0 +1,16 @@
+/**
+ * Values the Vmfile passes through to other programs (cloud-config, ansible extra vars) leave
+ * the YAML layer as plain JSON-like data: the parser gives Maps so that checkers can see key
+ * order and non-string keys, but cloud-init and ansible take objects.
+ */
+
+/** Deep copy of VALUE with every Map turned into an object (keys as strings). */
+export function toPlain(value: unknown): unknown {
+  if (value instanceof Map) {
+    const object: Record<string, unknown> = {}
+    for (const [key, inner] of value) object[String(key)] = toPlain(inner)
+    return object
+  }
+  if (Array.isArray(value)) return value.map(toPlain)
+  return value
+}
