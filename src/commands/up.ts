@@ -6,12 +6,17 @@ import {upMachines} from '../steps/up.js'
 
 export default class Up extends VmCommand {
   static override summary = "Create and boot the project's machines, and wait until they are ready."
-  static override description = `Machines that do not exist yet are created from their box (downloaded and verified on first use) and booted; halted ones are started; running ones are left alone. Machines come up in parallel. Each prints its milestones with the time since it started: booting, IP, SSH ready, cloud-init done.`
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up web db', '<%= config.bin %> up --timeout 1200']
+  static override description = `Machines that do not exist yet are created from their box (downloaded and verified on first use) and booted; halted ones are started; running ones are left alone. Machines come up in parallel. Each prints its milestones with the time since it started: booting, IP, SSH ready, cloud-init done. Then rsync folders are copied in and, on a machine's first up (or with --provision), its provisioners run; a failing provisioner keeps the machine and makes vm exit non-zero.`
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up web db', '<%= config.bin %> up --provision', '<%= config.bin %> up --timeout 1200']
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to bring up (default: all).'})}
   static override flags = {
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
+    provision: Flags.boolean({
+      summary: 'Run the provisioners even on machines provisioned before (--no-provision: not even on new ones).',
+      description: 'By default provisioners run on a machine\'s first `up` only, as in Vagrant.',
+      allowNo: true,
+    }),
     'destroy-on-error': Flags.boolean({
       summary: 'Remove a machine this run created if it fails to come up (--no-destroy-on-error keeps it for debugging).',
       default: true,
@@ -27,6 +32,7 @@ export default class Up extends VmCommand {
       timeoutSeconds: flags.timeout,
       destroyOnError: flags['destroy-on-error'],
       toolVersion: this.config.version,
+      provision: flags.provision === undefined ? 'auto' : flags.provision ? 'always' : 'never',
     })
   }
 }

@@ -9,12 +9,15 @@ export type DomainFacts = {
   /** Our ownership data; undefined for a domain vm did not create. */
   readonly owner?: {readonly projectDir: string; readonly machine: string}
   readonly serialLogPath?: string
+  /** Every NIC libvirt knows of, first (the one vm reaches the machine through) first. */
+  readonly interfaces: readonly {readonly mac?: string; readonly network?: string; readonly bridge?: string}[]
 }
 
 /** Parses `virsh dumpxml` output. Pure. */
 export function parseDomainFacts(xml: string): DomainFacts {
   const domain = (parseXml(xml, ['interface', 'serial']).domain ?? {}) as XmlNode
-  const iface = first(domain.devices, 'interface')
+  const ifaces = (child(domain.devices, 'interface') as unknown as XmlNode[] | undefined) ?? []
+  const iface = ifaces[0]
   const serial = first(domain.devices, 'serial')
   return {
     uuid: text(domain.uuid) ?? '',
@@ -22,6 +25,10 @@ export function parseDomainFacts(xml: string): DomainFacts {
     network: attr(child(iface, 'source'), 'network'),
     owner: parseOwner(child(domain, 'metadata')),
     serialLogPath: attr(child(serial, 'log'), 'file'),
+    interfaces: ifaces.map((nic) => {
+      const [mac, network, bridge] = [attr(child(nic, 'mac'), 'address')?.toLowerCase(), attr(child(nic, 'source'), 'network'), attr(child(nic, 'source'), 'bridge')]
+      return {...(mac ? {mac} : {}), ...(network ? {network} : {}), ...(bridge ? {bridge} : {})}
+    }),
   }
 }
 

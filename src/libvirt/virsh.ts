@@ -167,6 +167,11 @@ export class Virsh {
   }
 
   /** The names of the pool's volumes. */
+  /** Copies a volume's bytes into FILE on this host (libvirt streams them, remote or local). */
+  async downloadVolume(pool: string, volume: string, file: string): Promise<void> {
+    await this.run(['vol-download', '--pool', pool, volume, file])
+  }
+
   async listVolumes(pool: string): Promise<string[]> {
     return parseVolumeList(await this.run(['vol-list', '--pool', pool]))
   }

@@ -1,4 +1,7 @@
 import {VmError} from '../errors.js'
+import {CommandFailedError} from '../exec/runner.js'
+import {parseHostfwdFailure} from '../ports/hostfwd-failure.js'
+import {hostfwdFailedError} from '../ports/port-errors.js'
 import {readConsoleTail} from '../machine/console-log.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
 import type {Project} from '../machine/project.js'
@@ -30,7 +33,7 @@ export function bootMachine(services: Services, project: Project, machine: Machi
       title: `start ${domain}`,
       run: async () => {
         if (status.state === 'paused') await virsh.run(['resume', domain])
-        else await virsh.startDomain(domain)
+        else await virsh.startDomain(domain).catch((error: unknown) => rethrowPortFailure(error, machine.name))
         deadline = deadlineIn(options.timeoutSeconds)
         milestone('booting')
       },
@@ -67,6 +70,12 @@ export function bootMachine(services: Services, project: Project, machine: Machi
       },
     },
   ]
+}
+
+/** QEMU refuses to start when a forwarded port was taken after our check: name the port. */
+function rethrowPortFailure(error: unknown, machine: string): never {
+  const failure = error instanceof CommandFailedError ? parseHostfwdFailure(`${error.result.stderr}\n${error.result.stdout}`) : undefined
+  throw failure ? hostfwdFailedError(failure, machine) : error
 }
 
 async function showConsole(services: Services, domain: string, path: string | undefined, out: Output): Promise<void> {

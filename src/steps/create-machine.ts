@@ -10,7 +10,9 @@ import {GUEST_USER} from '../machine/ssh-target.js'
 import type {Services} from '../services.js'
 import {generateKeyPair} from '../ssh/keys.js'
 import {pinHostKey, unpinHostKey} from '../ssh/known-hosts.js'
-import type {MachineConfig} from '../vmfile/types.js'
+import type {MachineConfig, SyncedFolder} from '../vmfile/types.js'
+import {planNics, type NicPlan} from '../machine/nic-plan.js'
+import type {PrivateNetworkPlan} from '../network/private-network.js'
 import type {PreparedBox} from './prepare-box.js'
 import type {Step} from './run-steps.js'
 
@@ -23,6 +25,16 @@ export type NewMachine = {
   readonly toolVersion: string
   /** The project's public key, authorised for GUEST_USER. */
   readonly authorizedKey: string
+  /** The user's cloud-config, already read (cloud_init), merged into the seed's user-data. */
+  readonly userConfig?: Readonly<Record<string, unknown>>
+  readonly privateNetwork?: PrivateNetworkPlan
+  /** Where virtiofsd is, when a folder uses virtiofs. */
+  readonly virtiofsdPath?: string
+}
+
+/** The tag a live folder is mounted by in the guest: its place in the machine's folders. */
+export function folderTag(index: number): string {
+  return `vm-folder-${index}`
 }
 
 /**
@@ -36,6 +48,8 @@ export function createMachineSteps(services: Services, project: Project, spec: N
   // Fixed for the machine's life: the instance-id (a new one reruns first-boot setup) and the MAC.
   const uuid = crypto.randomUUID()
   const mac = randomMac()
+  const nics = planNics(spec.machine, mac, spec.privateNetwork, randomMac)
+  const live = liveFolders(spec.machine)
   return [
     {
       title: `create overlay ${overlay}`,
@@ -53,6 +67,9 @@ export function createMachineSteps(services: Services, project: Project, spec: N
             user: GUEST_USER,
             authorizedKey: spec.authorizedKey,
             hostKey,
+            ...(spec.userConfig ? {userConfig: spec.userConfig} : {}),
+            ...(live.length > 0 ? {mounts: live.map(({tag, folder}) => ({tag, guestPath: folder.guestPath, fsType: folder.type as 'virtiofs' | '9p'}))} : {}),
+            ...(nics.networkConfig ? {networkConfig: nics.networkConfig} : {}),
           },
           new Date(),
         )
@@ -66,7 +83,7 @@ export function createMachineSteps(services: Services, project: Project, spec: N
     },
     {
       title: `define domain ${spec.domain}`,
-      run: () => virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed}))),
+      run: () => virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed, nics}))),
       undo: async () => {
         const state = await virsh.domainState(spec.domain)
         if (state !== undefined) await virsh.removeDomain(spec.domain, state)
@@ -79,8 +96,9 @@ function domainSpec(
   services: Services,
   project: Project,
   spec: NewMachine,
-  ids: {uuid: string; mac: string; overlay: string; seed: string},
+  ids: {uuid: string; mac: string; overlay: string; seed: string; nics: NicPlan},
 ): DomainSpec {
+  const live = liveFolders(spec.machine)
   const {libvirt} = services
   return {
     name: spec.domain,
@@ -98,7 +116,16 @@ function domainSpec(
     serialLogPath: join(libvirt.serialLogDir ?? '/var/log/libvirt/qemu', `${spec.domain}-serial.log`),
     owner: {projectDir: project.dir, machine: spec.machine.name, toolVersion: spec.toolVersion, boxSha256: spec.box.sha256},
     ...(spec.box.x86_64Level ? {x86_64Level: spec.box.x86_64Level} : {}),
+    extraInterfaces: ids.nics.extraInterfaces,
+    qemuArgs: ids.nics.qemuArgs,
+    filesystems: live.map(({tag, folder}) => ({driver: folder.type as 'virtiofs' | '9p', hostPath: folder.hostPath, tag})),
+    ...(spec.virtiofsdPath ? {virtiofsdPath: spec.virtiofsdPath} : {}),
   }
+}
+
+/** The folders shared live (9p, virtiofs), with their tags. */
+function liveFolders(machine: MachineConfig): {tag: string; folder: SyncedFolder}[] {
+  return machine.folders.flatMap((folder, index) => (folder.type === 'rsync' ? [] : [{tag: folderTag(index), folder}]))
 }
 
 /** A locally administered unicast MAC in QEMU's 52:54:00 range. */

@@ -6,6 +6,7 @@ import {unpinHostKey} from '../ssh/known-hosts.js'
 import {machineOutput} from '../ui/output.js'
 import type {MachineConfig} from '../vmfile/types.js'
 import {settleAll} from './settle.js'
+import {removeProjectNetworkIfUnused} from './project-network.js'
 
 /**
  * `vm destroy`: powers off, undefines the domain, deletes its overlay and seed ISO, unpins its host
@@ -14,6 +15,8 @@ import {settleAll} from './settle.js'
  */
 export async function destroyMachines(services: Services, project: Project, machines: readonly MachineConfig[]): Promise<void> {
   await settleAll(machines, (machine) => destroyOne(services, project, machine), 'destroy')
+  // The project's private network goes with its last machine, never before.
+  await removeProjectNetworkIfUnused(services, project)
 }
 
 async function destroyOne(services: Services, project: Project, machine: MachineConfig): Promise<void> {

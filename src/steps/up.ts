@@ -13,6 +13,12 @@ import {prepareBox, type PreparedBox} from './prepare-box.js'
 import {machineOutput} from '../ui/output.js'
 import {runSteps, type Step} from './run-steps.js'
 import {settleAll} from './settle.js'
+import {afterBoot, type ProvisionWhen, type RunningMachine} from './after-boot.js'
+import {checkEnvironment} from './check-environment.js'
+import {prepareUserConfigs} from './user-config.js'
+import {ensureProjectNetwork, removeProjectNetworkIfUnused} from './project-network.js'
+import {syncProjectHosts} from './sync-hosts.js'
+import type {PrivateNetworkPlan} from '../network/private-network.js'
 
 /** States `up` knows how to leave for running: start (shutoff, crashed) or resume (paused). */
 const STARTABLE = ['shutoff', 'crashed', 'paused']
@@ -21,6 +27,7 @@ export type UpOptions = BootOptions & {
   /** Remove a machine this run created when its creation or first boot fails (default true). */
   readonly destroyOnError: boolean
   readonly toolVersion: string
+  readonly provision: ProvisionWhen
 }
 
 /**
@@ -33,10 +40,14 @@ export async function upMachines(services: Services, project: Project, machines:
   await virsh.version()
   const statuses = await Promise.all(machines.map((m) => inspectMachine(virsh, project.dir, m.name)))
   const toCreate = machines.filter((_, i) => statuses[i]!.state === 'not_created')
+  const toStart = machines.filter((_, i) => statuses[i]!.state !== 'running')
   await ensureNetwork(virsh, libvirt.network, out.info)
+  const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart})
+  const userConfigs = await prepareUserConfigs(services, project, toCreate)
   const arch = hostArch()
   let plans = new Map<string, {box: PreparedBox; type: DomainTypeChoice}>()
   let authorizedKey = ''
+  let privateNetwork: PrivateNetworkPlan | undefined
   if (toCreate.length > 0) {
     const facts = await inspectAccelerator(virsh, arch, libvirt.kvmDeviceCheck)
     const types = new Map(toCreate.map((m) => [m.name, chooseDomainType(m.accelerator, facts)]))
@@ -46,11 +57,13 @@ export async function upMachines(services: Services, project: Project, machines:
     plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
     for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
     authorizedKey = await ensureProjectState(services.runner, project)
+    if (toCreate.some((m) => m.privateNetwork)) privateNetwork = await ensureProjectNetwork(services, project)
   }
   const statusOf = new Map(machines.map((m, i) => [m.name, statuses[i]!]))
-  await settleAll(
+  const booted: RunningMachine[] = []
+  const upResult = settleAll(
     machines,
-    (machine) => {
+    async (machine) => {
       const status = statusOf.get(machine.name)!
       const plan = plans.get(machine.name)
       const create = plan
@@ -62,12 +75,23 @@ export async function upMachines(services: Services, project: Project, machines:
             arch,
             toolVersion: options.toolVersion,
             authorizedKey,
+            ...(userConfigs.get(machine.name) ? {userConfig: userConfigs.get(machine.name)} : {}),
+            ...(privateNetwork && machine.privateNetwork ? {privateNetwork} : {}),
+            ...(virtiofsdPath ? {virtiofsdPath} : {}),
           })
         : undefined
-      return upOne(services, project, machine, status, create, options)
+      await upOne(services, project, machine, status, create, options)
+      const now = await inspectMachine(virsh, project.dir, machine.name)
+      if (now.ip) booted.push({name: machine.name, machine, domain: now.domain, ip: now.ip, created: create !== undefined})
     },
     'come up',
   )
+  // Machines that came up are set up even when another failed; the failure is reported after.
+  const upError = await upResult.then(() => undefined, (error: unknown) => error)
+  if (privateNetwork && upError) await removeProjectNetworkIfUnused(services, project).catch(() => undefined)
+  await syncProjectHosts(services, project).catch((error: unknown) => out.warn(`could not update /etc/hosts of the machines: ${String(error)}`))
+  await settleAll(booted, (running) => afterBoot(services, project, running, options.provision, machineOutput(out, running.machine.name)), 'be set up')
+  if (upError) throw upError
 }
 
 async function upOne(services: Services, project: Project, machine: MachineConfig, status: MachineStatus, create: Step[] | undefined, options: UpOptions): Promise<void> {

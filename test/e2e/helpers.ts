@@ -106,13 +106,19 @@ export async function volumesNamed(fragment: string): Promise<string[]> {
 
 /**
  * Removes what an earlier, interrupted test run left in the test pool: its machines' domains
- * (named lab-<machine>-<hash>) and every volume but the boxes (named by their sha256).
+ * (named lab-<machine>-<hash>), private networks (lab-private-<hash>) and every volume but the
+ * boxes (named by their sha256).
  */
 export async function removeDebrisOfEarlierRuns(): Promise<void> {
   for (const domain of await domainsNamed('lab-')) {
     if (!/^lab-[a-z0-9-]+-[0-9a-f]{8}$/.test(domain)) continue
     await virsh('destroy', domain).catch(() => undefined)
     await virsh('undefine', domain)
+  }
+  for (const network of (await virsh('net-list', '--all', '--name')).split('\n')) {
+    if (!/^lab-private-[0-9a-f]{8}$/.test(network.trim())) continue
+    await virsh('net-destroy', network.trim()).catch(() => undefined)
+    await virsh('net-undefine', network.trim())
   }
   for (const volume of await volumesNamed('')) {
     if (!/^[0-9a-f]{64}\.qcow2$/.test(volume)) await virsh('vol-delete', '--pool', TEST_POOL, volume)

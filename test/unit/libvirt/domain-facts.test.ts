@@ -17,6 +17,7 @@ const OURS = {
   network: 'default',
   owner: {projectDir: '/home/ana/shop', machine: 'web'},
   serialLogPath: `/var/log/libvirt/qemu/${FIXTURE_DOMAIN}-serial.log`,
+  interfaces: [{mac: '52:54:00:ab:cd:ef', network: 'default'}],
 }
 
 describe('libvirt/domain-facts', () => {
@@ -44,6 +45,7 @@ describe('libvirt/domain-facts', () => {
       network: 'default',
       owner: undefined,
       serialLogPath: undefined,
+      interfaces: [{mac: '52:54:00:aa:bb:cc', network: 'default'}],
     })
     expect(parseDomainFacts(fixture('dumpxml-ours.txt').replace("'52:54:00:ab:cd:ef'", "'52:54:00:AB:CD:EF'")).mac).to.equal('52:54:00:ab:cd:ef')
   })
@@ -73,6 +75,22 @@ describe('libvirt/domain-facts', () => {
       network: spec.network,
       owner: {projectDir: HOSTILE_PROJECT, machine: 'web'},
       serialLogPath: spec.serialLogPath,
+      interfaces: [{mac: spec.mac, network: spec.network}],
     })
+  })
+
+  it('lists every NIC in order, on networks and bridges', () => {
+    const spec = {
+      ...FIXTURE_SPECS.hostile!,
+      extraInterfaces: [
+        {kind: 'network', network: 'vm-shop', mac: '52:54:00:00:00:02'},
+        {kind: 'bridge', bridge: 'br0', mac: '52:54:00:00:00:03'},
+      ] as const,
+    }
+    expect(parseDomainFacts(renderDomainXml(spec)).interfaces).to.deep.equal([
+      {mac: spec.mac, network: spec.network},
+      {mac: '52:54:00:00:00:02', network: 'vm-shop'},
+      {mac: '52:54:00:00:00:03', bridge: 'br0'},
+    ])
   })
 })

@@ -63,7 +63,28 @@ const HOSTILE: DomainSpec = {
 
 const QEMU_TCG_V3: DomainSpec = {...QEMU_TCG, x86_64Level: 3}
 
-const CASES: Record<string, DomainSpec> = {'kvm-defaults': KVM_DEFAULTS, 'qemu-tcg': QEMU_TCG, 'qemu-tcg-v3': QEMU_TCG_V3, hostile: HOSTILE}
+/** Every device issue 4 adds: a private network and a bridge NIC, live folders, port forwards. */
+const ENVIRONMENT: DomainSpec = {
+  ...QEMU_TCG,
+  extraInterfaces: [
+    {kind: 'network', network: 'vm-shop-1a2b3c4d', mac: '52:54:00:01:02:04'},
+    {kind: 'bridge', bridge: 'br0', mac: '52:54:00:01:02:05'},
+  ],
+  filesystems: [
+    {driver: 'virtiofs', hostPath: `/home/ana/shop/site & "more"`, tag: 'vm-folder-0'},
+    {driver: '9p', hostPath: '/home/ana/shop/data', tag: 'vm-folder-1'},
+  ],
+  virtiofsdPath: '/usr/lib/qemu/virtiofsd',
+  qemuArgs: ['-netdev', 'user,id=vmfwd,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80', '-device', 'virtio-net-pci,netdev=vmfwd,mac=52:54:00:01:02:06,bus=pcie.0,addr=0x10'],
+}
+
+const CASES: Record<string, DomainSpec> = {
+  'kvm-defaults': KVM_DEFAULTS,
+  'qemu-tcg': QEMU_TCG,
+  'qemu-tcg-v3': QEMU_TCG_V3,
+  hostile: HOSTILE,
+  environment: ENVIRONMENT,
+}
 
 const golden = (name: string) => new URL(`domain-xml/${name}.xml`, import.meta.url)
 
@@ -132,6 +153,18 @@ describe('libvirt/domain-xml', () => {
     expect(xpath(v3, 'string(/domain/cpu/@mode)')).to.equal('maximum')
     const kvm = file('kvm-v3', renderDomainXml({...KVM_DEFAULTS, x86_64Level: 3}))
     expect(xpath(kvm, 'string(/domain/cpu/@mode)')).to.equal('host-model')
+  })
+
+  it('shares memory only when a folder uses virtiofs, and passes QEMU arguments in their own namespace', () => {
+    const path = file('environment', renderDomainXml(ENVIRONMENT))
+    expect(xpath(path, 'string(/domain/memoryBacking/access/@mode)')).to.equal('shared')
+    expect(xpath(path, 'string(/domain/memoryBacking/source/@type)')).to.equal('memfd')
+    expect(xpath(path, 'count(/domain/devices/interface)')).to.equal('3')
+    expect(xpath(path, "string(/domain/devices/interface[3]/source/@bridge)")).to.equal('br0')
+    expect(xpath(path, "string(/domain/devices/filesystem[1]/source/@dir)")).to.equal(`/home/ana/shop/site & "more"`)
+    expect(xpath(path, "count(/domain/*[local-name()='commandline' and namespace-uri()='http://libvirt.org/schemas/domain/qemu/1.0']/*)")).to.equal('4')
+    const plain = file('no-virtiofs', renderDomainXml({...ENVIRONMENT, filesystems: [{driver: '9p', hostPath: '/x', tag: 't'}]}))
+    expect(xpath(plain, 'count(/domain/memoryBacking)')).to.equal('0')
   })
 
   it('gives memory in KiB, rounded down', () => {

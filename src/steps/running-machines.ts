@@ -1,0 +1,22 @@
+import {VmError} from '../errors.js'
+import {inspectMachine} from '../machine/inspect.js'
+import type {Project} from '../machine/project.js'
+import {sshTarget} from '../machine/ssh-target.js'
+import type {Services} from '../services.js'
+import type {SshTarget} from '../ssh/ssh-args.js'
+import type {MachineConfig} from '../vmfile/types.js'
+
+export type ReachableMachine = {readonly machine: MachineConfig; readonly domain: string; readonly ip: string; readonly target: SshTarget}
+
+/** The machines as running machines with their SSH targets; any that is not running is an error naming `vm up`. */
+export async function requireRunning(services: Services, project: Project, machines: readonly MachineConfig[], what: string): Promise<ReachableMachine[]> {
+  const statuses = await Promise.all(machines.map((m) => inspectMachine(services.virsh, project.dir, m.name)))
+  const stopped = statuses.filter((s) => s.state !== 'running' || !s.ip)
+  if (stopped.length > 0) {
+    throw new VmError(`${stopped.map((s) => `${s.name} is ${s.state === 'running' ? 'running without an address yet' : s.state.replaceAll('_', ' ')}`).join(', ')}; ${what} need a running machine.`, {
+      code: 'MACHINE_NOT_RUNNING',
+      hint: `Run \`vm up ${stopped.map((s) => s.name).join(' ')}\` first.`,
+    })
+  }
+  return statuses.map((s, i) => ({machine: machines[i]!, domain: s.domain, ip: s.ip!, target: sshTarget(project, s.domain, s.ip!)}))
+}

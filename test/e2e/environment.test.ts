@@ -1,0 +1,277 @@
+import {chmod, chown, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {createServer, type Server} from 'node:net'
+import {join} from 'node:path'
+
+import {expect} from 'chai'
+import {execa, type ResultPromise} from 'execa'
+
+import {projectHash} from '../../src/machine/names.js'
+import {ROOT, domainsNamed, note, removeDebrisOfEarlierRuns, serveImage, tempDir, testImage, virsh, vm, volumesNamed, type ImageServer} from './helpers.js'
+
+/**
+ * Issue 4's development environment on real libvirt and QEMU (TCG): the example Vmfile's shapes
+ * (user cloud-init, an rsync folder and a live virtiofs one, a forwarded port, every kind of
+ * provisioner, a private network with a static and a DHCP machine), then the rules users rely
+ * on: provisioners run once, forwards survive halt/up and reboots and end with destroy, names
+ * resolve between machines, a user cloud-config cannot lock vm out.
+ */
+describe('a development environment on real libvirt', function () {
+  const HTTP_PORT = 18080
+  let server: ImageServer
+  let home: string
+  let projectDir: string
+  let project: string
+  const run = (args: string[], env?: Record<string, string>) => vm(args, {cwd: projectDir, home, env})
+  const ssh = async (machine: string, command: string) => {
+    const result = await run(['ssh', machine, '--', command])
+    expect(result.exitCode, `${command}: ${result.stderr}`).to.equal(0)
+    return result.stdout.trim()
+  }
+
+  before(async function () {
+    server = await serveImage(testImage())
+    const root = await tempDir('vm-e2e-env-')
+    home = join(root, 'home')
+    projectDir = join(root, 'lab')
+    await mkdir(join(projectDir, 'site'), {recursive: true})
+    await mkdir(join(projectDir, 'live'))
+    project = projectHash(projectDir)
+    await removeDebrisOfEarlierRuns()
+    await writeFile(join(projectDir, 'site/index.html'), 'served from the rsync folder\n')
+    await writeFile(join(projectDir, 'site/old.txt'), 'removed later\n')
+    await writeFile(join(projectDir, 'app.conf'), 'listen 80;\n')
+    await writeFile(join(projectDir, 'setup.sh'), '#!/bin/sh\necho "$APP_ENV as $(id -un) with $1" > "$HOME/setup.out"\n')
+    await chmod(join(projectDir, 'setup.sh'), 0o644) // not executable: vm must not need it to be
+    await writeFile(
+      join(projectDir, 'site.yml'),
+      ['- hosts: all', '  gather_facts: false', '  tasks:', '    - copy: {dest: /tmp/from-ansible, content: "ansible was here\\n"}', ''].join('\n'),
+    )
+    await writeFile(
+      join(projectDir, 'Vmfile'),
+      [
+        'box:',
+        `  url: ${server.imageUrl}`,
+        `  checksum_url: ${server.checksumUrl}`,
+        'cloud_init:',
+        '  write_files:',
+        '    - path: /etc/motd',
+        '      content: "hello from cloud_init\\n"',
+        '  # A user list without vm\'s user, keys for the default user and password logins: none of',
+        "  # it may lock vm out of its own machine.",
+        '  users:',
+        '    - name: alice',
+        '      shell: /bin/bash',
+        '  ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJustAnotherKeyThatIsNotVmsOwnKeyAtAll0000 other"]',
+        '  ssh_pwauth: true',
+        'machines:',
+        '  web:',
+        '    folders:',
+        '      - host: ./site',
+        '        guest: /srv/site',
+        '      - {host: ./live, guest: /srv/live, type: virtiofs}',
+        '    ports:',
+        `      - "127.0.0.1:${HTTP_PORT}:80"`,
+        '    provision:',
+        '      - shell: "echo run >> /var/tmp/provisioned"',
+        '      - shell: {path: ./setup.sh, privileged: false, env: {APP_ENV: dev}, args: [an-arg]}',
+        '      - file: {source: ./app.conf, destination: /tmp/app.conf}',
+        '      - ansible: {playbook: ./site.yml}',
+        '    private_network: {ip: 10.10.0.11}',
+        '  db:',
+        '    private_network: dhcp',
+        '    provision:',
+        '      - shell: "test -f /var/tmp/ready || exit 3"',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  after(async function () {
+    await run(['destroy', '-f']).catch(() => undefined)
+    await server?.close()
+  })
+
+  it('refuses a forwarded port that is in use, and a cloud_init that fails its schema, before creating anything', async function () {
+    const holder = await listen(HTTP_PORT)
+    try {
+      const result = await run(['up', 'web'])
+      expect(result.exitCode).to.equal(1)
+      expect(result.stderr).to.match(new RegExp(`127\\.0\\.0\\.1:${HTTP_PORT} .*in use`))
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
+    }
+    const vmfile = await readFile(join(projectDir, 'Vmfile'), 'utf8')
+    await writeFile(join(projectDir, 'Vmfile'), vmfile.replace('cloud_init:\n', 'cloud_init:\n  packages: git\n'))
+    try {
+      const result = await run(['up', 'db'])
+      expect(result.exitCode).to.equal(2)
+      expect(result.stderr).to.match(/db: the user-data does not pass cloud-init's schema check/)
+      expect(result.stderr).to.match(/packages: 'git' is not of type 'array'/)
+    } finally {
+      await writeFile(join(projectDir, 'Vmfile'), vmfile)
+    }
+    expect(await domainsNamed(project)).to.deep.equal([])
+    expect(await volumesNamed(project)).to.deep.equal([])
+  })
+
+  it('comes up: folders synced, provisioners run in order, a failing one named with its status and its machine kept', async function () {
+    const result = await run(['up'])
+    for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) if (/\(\d+\.\d s\)$/.test(line)) note(line)
+    expect(result.exitCode, result.stderr).to.equal(1)
+    expect(result.stderr).to.match(/db: provisioner shell #1 \(inline\) exited with status 3/)
+    expect(result.stderr).to.match(/vm provision db/)
+    expect(result.stdout).to.match(/^web: synced \.\/site → \/srv\/site \(/m)
+    expect(result.stdout).to.match(/^web: provisioning with shell #1 \(inline\)/m)
+    expect(result.stdout).to.match(/^web: provisioning with ansible #4 \(site\.yml\)/m)
+    expect(result.stdout).to.match(/^web: provisioned \(/m)
+    const states = JSON.parse((await run(['status', '--json'])).stdout) as {name: string; state: string}[]
+    expect(states.map((s) => [s.name, s.state])).to.deep.equal([['web', 'running'], ['db', 'running']])
+  })
+
+  it("merges the user's cloud-config without locking vm out", async function () {
+    expect(await ssh('web', 'cat /etc/motd')).to.equal('hello from cloud_init')
+    expect(await ssh('web', 'id -un alice')).to.equal('alice')
+    expect(await ssh('web', 'sudo -n id -un')).to.equal('root')
+    const userData = (await run(['cloud-init', 'web', '--file', 'user-data'])).stdout
+    expect(userData).to.match(/^#cloud-config$/m)
+    expect(userData).to.match(/name: vm/)
+    expect(userData).to.match(/name: alice/)
+    expect(userData).to.include('<private host key: shown with --show-secrets>')
+    expect(userData).to.not.include('BEGIN OPENSSH PRIVATE KEY')
+  })
+
+  it('ran each provisioner once, as the right user, with env, args and files', async function () {
+    expect(await ssh('web', 'cat /var/tmp/provisioned')).to.equal('run')
+    expect(await ssh('web', 'cat ~/setup.out')).to.equal('dev as vm with an-arg')
+    expect(await ssh('web', 'cat /tmp/app.conf')).to.equal('listen 80;')
+    expect(await ssh('web', 'cat /tmp/from-ansible')).to.equal('ansible was here')
+  })
+
+  it('vm provision runs a fixed provisioner again', async function () {
+    await ssh('db', 'sudo touch /var/tmp/ready')
+    const result = await run(['provision', 'db'])
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(result.stdout).to.match(/provisioned \(/)
+  })
+
+  it('machines of the project resolve each other by name, on the private network', async function () {
+    expect(await ssh('db', 'getent hosts web')).to.match(/^10\.10\.0\.11\s+web$/)
+    const dbAddress = (await ssh('web', 'getent hosts db')).split(/\s+/)[0]!
+    expect(dbAddress).to.match(/^10\.10\.0\.\d+$/)
+    expect(await ssh('web', "timeout 5 bash -c 'echo > /dev/tcp/db/22' && echo reached")).to.equal('reached')
+  })
+
+  it('a forwarded port reaches a server in the guest; vm port lists it', async function () {
+    await startHttpServer()
+    expect(await fetchForwarded()).to.equal('served from the rsync folder')
+    const ports = JSON.parse((await run(['port', 'web', '--json'])).stdout) as unknown[]
+    expect(ports).to.deep.equal([{machine: 'web', state: 'running', active: true, hostIp: '127.0.0.1', hostPort: HTTP_PORT, guestPort: 80, protocol: 'tcp'}])
+  })
+
+  it('a live virtiofs folder shows changes both ways at once', async function () {
+    // virtiofs keeps numeric owners: the folder belongs to uid 1000 as on a typical desktop, and
+    // vm's user is the guest's first user, uid 1000.
+    await chown(join(projectDir, 'live'), 1000, 1000)
+    await writeFile(join(projectDir, 'live/from-host.txt'), 'host wrote this\n')
+    expect(await ssh('web', 'cat /srv/live/from-host.txt')).to.equal('host wrote this')
+    await ssh('web', 'echo guest wrote this > /srv/live/from-guest.txt')
+    expect((await readFile(join(projectDir, 'live/from-guest.txt'), 'utf8')).trim()).to.equal('guest wrote this')
+  })
+
+  it('vm rsync mirrors the host folder, deletions included; vm rsync-auto follows changes', async function () {
+    await writeFile(join(projectDir, 'site/new.txt'), 'new file\n')
+    await rm(join(projectDir, 'site/old.txt'))
+    expect((await run(['rsync', 'web'])).exitCode).to.equal(0)
+    expect(await ssh('web', 'ls /srv/site | sort | tr "\\n" " "')).to.equal('index.html new.txt')
+    const auto = execa('node', [join(ROOT, 'bin/run.js'), 'rsync-auto', 'web'], {cwd: projectDir, env: {VM_HOME: home, VM_POOL: 'vmfile-e2e'}, reject: false})
+    try {
+      await waitFor(async () => (await auto.pid) !== undefined && /watching/i.test(await outputSoFar(auto)), 30_000)
+      const started = Date.now()
+      await writeFile(join(projectDir, 'site/auto.txt'), 'followed\n')
+      await waitFor(async () => (await run(['ssh', 'web', '--', 'cat /srv/site/auto.txt'])).stdout.trim() === 'followed', 60_000)
+      note(`rsync-auto: a new host file reached the guest in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    } finally {
+      auto.kill('SIGINT')
+      await auto
+    }
+  })
+
+  it('survives halt and up without provisioning again, and a guest reboot, forwards and all', async function () {
+    expect((await run(['halt', 'web'])).exitCode).to.equal(0)
+    const up = await run(['up', 'web'])
+    expect(up.exitCode, up.stderr).to.equal(0)
+    expect(up.stdout).to.not.match(/provisioning with/)
+    expect(await ssh('web', 'cat /var/tmp/provisioned')).to.equal('run')
+    await startHttpServer()
+    expect(await fetchForwarded()).to.equal('served from the rsync folder')
+    await run(['ssh', 'web', '--', 'sudo systemctl reboot'])
+    await waitFor(async () => (await run(['ssh', 'web', '--', 'true'])).exitCode === 0, 300_000)
+    await startHttpServer()
+    expect(await fetchForwarded()).to.equal('served from the rsync folder')
+  })
+
+  it('vm up --provision runs the provisioners again', async function () {
+    const result = await run(['up', '--provision', 'web'])
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(await ssh('web', 'cat /var/tmp/provisioned')).to.equal('run\nrun')
+  })
+
+  it('destroy ends the forward and removes the private network with the last machine', async function () {
+    const network = `lab-private-${project}`
+    expect((await virsh('net-list', '--all', '--name')).split('\n')).to.include(network)
+    expect((await run(['destroy', '-f', 'web'])).exitCode).to.equal(0)
+    expect(await portIsFree(HTTP_PORT)).to.equal(true)
+    expect((await virsh('net-list', '--all', '--name')).split('\n')).to.include(network)
+    expect((await run(['destroy', '-f'])).exitCode).to.equal(0)
+    expect((await virsh('net-list', '--all', '--name')).split('\n')).to.not.include(network)
+    expect(await domainsNamed(project)).to.deep.equal([])
+  })
+
+  /** A throwaway HTTP server on guest port 80 serving the rsync folder, detached from the ssh session. */
+  async function startHttpServer(): Promise<void> {
+    await ssh('web', 'sudo systemd-run --unit vm-e2e-http --collect python3 -m http.server 80 --directory /srv/site >/dev/null 2>&1 || true')
+    await waitFor(async () => (await run(['ssh', 'web', '--', "timeout 2 bash -c 'echo > /dev/tcp/127.0.0.1/80'"])).exitCode === 0, 30_000)
+  }
+
+  async function fetchForwarded(): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${HTTP_PORT}/index.html`, {signal: AbortSignal.timeout(20_000)})
+    return (await response.text()).trim()
+  }
+})
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve(server))
+  })
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  try {
+    const server = await listen(port)
+    await new Promise((resolve) => server.close(resolve))
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+}
+
+const collected = new WeakMap<object, string>()
+async function outputSoFar(child: ResultPromise): Promise<string> {
+  if (!collected.has(child)) {
+    collected.set(child, '')
+    const add = (chunk: Buffer) => collected.set(child, collected.get(child)! + chunk.toString())
+    child.stdout?.on('data', add)
+    child.stderr?.on('data', add)
+  }
+  return collected.get(child)!
+}
