@@ -11,11 +11,11 @@ import {BOX_NAME_PATTERN} from '../vmfile/schema.js'
 export default class Init extends VmCommand {
   static override summary = 'Write a commented Vmfile in the current folder.'
   static override description =
-    'Starts from a template in templates/: single (one machine, commented; the default), lab (several machines), reference (every key with its default).'
+    'Starts from a template in templates/: single (one machine, commented; the default), lab (several machines), docker (a Docker host with the project folder synced and a port forwarded), reference (every key with its default).'
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --box ubuntu-lts', '<%= config.bin %> init --template lab']
   static override flags = {
     box: Flags.string({summary: 'The box the Vmfile starts with (replaces the template\'s).'}),
-    template: Flags.string({char: 't', summary: 'The template to start from: single, lab or reference.', default: 'single'}),
+    template: Flags.string({char: 't', summary: 'The template to start from: single, lab, docker or reference.', default: 'single'}),
     force: Flags.boolean({char: 'f', summary: 'Overwrite an existing Vmfile.'}),
   }
 

@@ -5,6 +5,8 @@ import {hostArch} from '../box/catalog.js'
 import {resolveBoxRequest} from '../box/resolve-request.js'
 import {VmError} from '../errors.js'
 import {resolveVmHome} from '../home.js'
+import {projectOf} from '../machine/project.js'
+import {checkUserConfig} from '../steps/user-config.js'
 
 export type ValidateResult = {
   file: string
@@ -15,7 +17,7 @@ export type ValidateResult = {
 export default class Validate extends VmCommand {
   static override summary = 'Check the Vmfile without creating anything: every problem at once, with its place.'
   static override description =
-    'Reads the Vmfile as `vm up` would, fills the defaults, and checks every value, including that each box name is an added box or in the catalog. Touches neither libvirt nor the network. Exits 2 on errors; warnings (such as a misspelt key) are printed and exit 0, unless --strict.'
+    'Reads the Vmfile as `vm up` would, fills the defaults, and checks every value, including that each box name is an added box or in the catalog, and that cloud_init is #cloud-config that passes the schema of cloud-init once merged (when cloud-init is installed on this host). Touches neither libvirt nor the network. Exits 2 on errors; warnings (such as a misspelt key) are printed and exit 0, unless --strict.'
   static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --strict --json']
   static override enableJsonFlag = true
   static override flags = {
@@ -28,14 +30,22 @@ export default class Validate extends VmCommand {
     const home = resolveVmHome(process.env)
     const arch = hostArch()
     const machines = []
+    const services = this.services(flags.verbose)
+    const project = projectOf(loaded.vmfile)
+    let unchecked: string | undefined
     for (const machine of loaded.vmfile.machines) {
       const request = await resolveBoxRequest(machine.box, arch, home).catch((error: unknown) => {
         if (!(error instanceof VmError)) throw error
         const message = `${loaded.displayName} machines.${machine.name}.box: ${error.message}`
         throw new VmError(message, {code: error.code, exitCode: 2, detail: error.detail, hint: error.hint})
       })
+      // cloud_init: the file is read, merged and (where cloud-init is installed) schema-checked.
+      const checked = await checkUserConfig(services, project, machine)
+      for (const note of checked?.notes ?? []) this.out.warn(`${machine.name}: cloud_init: ${note}`)
+      if (checked && !checked.schema.available) unchecked = checked.schema.reason
       machines.push({name: machine.name, box: request.name, cpus: machine.cpus, memoryBytes: machine.memoryBytes, diskBytes: machine.diskBytes})
     }
+    if (unchecked) this.out.warn(`cloud_init was not checked against cloud-init's schema: ${unchecked}`)
     const names = machines.map((m) => `${m.name} (${m.box})`).join(', ')
     this.log(`${loaded.displayName} is valid: ${machines.length} machine${machines.length === 1 ? '' : 's'}, ${names}.`)
     return {

@@ -10,7 +10,8 @@ import type {BoxSource, MachineConfig} from '../vmfile/types.js'
 import {bootMachine, type BootOptions} from './boot-machine.js'
 import {createMachineSteps} from './create-machine.js'
 import {prepareBox, type PreparedBox} from './prepare-box.js'
-import {machineOutput} from '../ui/output.js'
+import {machineOutput, type Output} from '../ui/output.js'
+import {describeDrift} from './config-drift.js'
 import {runSteps, type Step} from './run-steps.js'
 import {settleAll} from './settle.js'
 import {afterBoot, type ProvisionWhen, type RunningMachine} from './after-boot.js'
@@ -106,6 +107,7 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
       hint: `Wait for it to settle, or power it off with \`vm halt --force ${machine.name}\`, then run \`vm up ${machine.name}\`.`,
     })
   }
+  if (!create) await warnDrift(services, machine, status, out)
   const started = Date.now()
   if (create) {
     out.info(`creating from box ${boxLabel(machine.box)} (${machine.cpus} CPUs, ${formatSize(machine.memoryBytes)} memory, ${formatSize(machine.diskBytes)} disk)`)
@@ -119,6 +121,13 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
     rollback: create !== undefined && options.destroyOnError,
     onUndo: (title, error) => (error ? out.warn(`could not undo "${title}": ${String(error)}`) : out.info(`undone: ${title}`)),
   })
+}
+
+async function warnDrift(services: Services, machine: MachineConfig, status: MachineStatus, out: Output): Promise<void> {
+  const xml = await services.virsh.domainXml(status.domain, {inactive: true})
+  const drift = xml === undefined ? [] : describeDrift(machine, xml, status.facts)
+  if (drift.length === 0) return
+  out.warn(`the Vmfile changed what is fixed at creation: ${drift.join('; ')}. To apply it: \`vm destroy ${machine.name}\` then \`vm up ${machine.name}\`.`)
 }
 
 async function prepareBoxes(services: Services, sources: readonly BoxSource[], arch: string): Promise<Map<string, PreparedBox>> {

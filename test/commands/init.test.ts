@@ -85,6 +85,6 @@ describe('vm init', () => {
   it('an unknown template: exit 2 listing the templates', async () => {
     const result = await vm(project, ['init', '--template', 'nope'])
     expect(result.exitCode).to.equal(2)
-    expect(result.stderr).to.equal('Error: There is no template named "nope".\nHint: Templates: lab, reference, single.\n')
+    expect(result.stderr).to.equal('Error: There is no template named "nope".\nHint: Templates: docker, lab, reference, single.\n')
   })
 })

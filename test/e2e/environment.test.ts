@@ -28,7 +28,24 @@ describe('a development environment on real libvirt', function () {
     return result.stdout.trim()
   }
 
+  /** A libvirt network of the user's own (`network:`) and a host bridge with a LAN's DHCP (`bridge:`), both inside the test namespace. */
+  const LAB_NETWORK = 'vmtest-lab'
+  const BRIDGE = 'vmtest-br0'
+  let lanDhcp: ResultPromise | undefined
+
   before(async function () {
+    await execa('ip', ['link', 'del', BRIDGE], {reject: false})
+    await virsh('net-destroy', LAB_NETWORK).catch(() => undefined)
+    const labXml = join(await tempDir('vm-e2e-net-'), 'lab.xml')
+    await writeFile(
+      labXml,
+      `<network><name>${LAB_NETWORK}</name><bridge name='vmtest-lab0'/><ip address='10.98.0.1' netmask='255.255.255.0'><dhcp><range start='10.98.0.100' end='10.98.0.200'/></dhcp></ip></network>`,
+    )
+    await virsh('net-create', labXml)
+    await execa('ip', ['link', 'add', BRIDGE, 'type', 'bridge'])
+    await execa('ip', ['addr', 'add', '10.99.0.1/24', 'dev', BRIDGE])
+    await execa('ip', ['link', 'set', BRIDGE, 'up'])
+    lanDhcp = execa('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', `--interface=${BRIDGE}`, '--bind-interfaces', '--port=0', '--dhcp-range=10.99.0.100,10.99.0.150,1h', '--leasefile-ro', '--pid-file='], {reject: false})
     server = await serveImage(testImage())
     const root = await tempDir('vm-e2e-env-')
     home = join(root, 'home')
@@ -79,6 +96,8 @@ describe('a development environment on real libvirt', function () {
         '    private_network: {ip: 10.10.0.11}',
         '  db:',
         '    private_network: dhcp',
+        `    network: ${LAB_NETWORK}`,
+        `    bridge: ${BRIDGE}`,
         '    provision:',
         '      - shell: "test -f /var/tmp/ready || exit 3"',
         '',
@@ -89,6 +108,10 @@ describe('a development environment on real libvirt', function () {
   after(async function () {
     await run(['destroy', '-f']).catch(() => undefined)
     await server?.close()
+    lanDhcp?.kill()
+    await lanDhcp
+    await execa('ip', ['link', 'del', BRIDGE], {reject: false})
+    await virsh('net-destroy', LAB_NETWORK).catch(() => undefined)
   })
 
   it('refuses a forwarded port that is in use, and a cloud_init that fails its schema, before creating anything', async function () {
@@ -159,6 +182,12 @@ describe('a development environment on real libvirt', function () {
     const dbAddress = (await ssh('web', 'getent hosts db')).split(/\s+/)[0]!
     expect(dbAddress).to.match(/^10\.10\.0\.\d+$/)
     expect(await ssh('web', "timeout 5 bash -c 'echo > /dev/tcp/db/22' && echo reached")).to.equal('reached')
+  })
+
+  it('network: puts the first NIC on the named libvirt network, bridge: adds one on the host bridge', async function () {
+    const states = JSON.parse((await run(['status', '--json'])).stdout) as {name: string; ip: string}[]
+    expect(states.find((s) => s.name === 'db')?.ip).to.match(/^10\.98\.0\.\d+$/)
+    expect(await ssh('db', 'ip -4 -o addr show | grep -o "inet 10\\.99\\.0\\.[0-9]*"')).to.match(/^inet 10\.99\.0\.1\d\d$/)
   })
 
   it('a forwarded port reaches a server in the guest; vm port lists it', async function () {

@@ -21,7 +21,7 @@ import {
 
 describe('templates/', () => {
   it('has the starters vm init offers', async () => {
-    expect(await templateNames()).to.include.members(['single', 'lab', 'reference'])
+    expect(await templateNames()).to.include.members(['single', 'lab', 'docker', 'reference'])
   })
 
   it('every template is a Vmfile without one error or warning', async () => {
