@@ -3,9 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {VmCommand} from '../base-command.js'
 import {syncChanges} from '../folders/sync-changes.js'
 import {watchFolders} from '../folders/watch-folder.js'
-import {selectMachines} from '../machine/project.js'
 import {describeFolder} from '../steps/after-boot.js'
-import {requireRunning, type ReachableMachine} from '../steps/running-machines.js'
+import {machinesWithRsyncFolders, NO_RSYNC_FOLDERS, requireRunning, type ReachableMachine} from '../steps/running-machines.js'
 import type {Project} from '../machine/project.js'
 import type {Services} from '../services.js'
 import {formatSeconds, machineOutput} from '../ui/output.js'
@@ -24,9 +23,9 @@ export default class RsyncAuto extends VmCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(RsyncAuto)
     const project = await this.loadProject()
-    const machines = selectMachines(project, argv as string[]).filter((m) => m.folders.some((f) => f.type === 'rsync'))
+    const machines = machinesWithRsyncFolders(project, argv as string[])
     if (machines.length === 0) {
-      this.log('No rsync folders in the Vmfile; add them under `folders:`.')
+      this.log(NO_RSYNC_FOLDERS)
       return
     }
     const services = this.services(flags.verbose)

@@ -1,9 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {VmCommand} from '../base-command.js'
-import {selectMachines} from '../machine/project.js'
 import {syncFolders} from '../steps/after-boot.js'
-import {requireRunning} from '../steps/running-machines.js'
+import {machinesWithRsyncFolders, NO_RSYNC_FOLDERS, requireRunning} from '../steps/running-machines.js'
 import {settleAll} from '../steps/settle.js'
 import {machineOutput} from '../ui/output.js'
 
@@ -17,9 +16,9 @@ export default class Rsync extends VmCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Rsync)
     const project = await this.loadProject()
-    const machines = selectMachines(project, argv as string[]).filter((m) => m.folders.some((f) => f.type === 'rsync'))
+    const machines = machinesWithRsyncFolders(project, argv as string[])
     if (machines.length === 0) {
-      this.log('No rsync folders in the Vmfile; add them under `folders:`.')
+      this.log(NO_RSYNC_FOLDERS)
       return
     }
     const services = this.services(flags.verbose)

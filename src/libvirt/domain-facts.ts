@@ -1,5 +1,5 @@
 import {METADATA_NS} from './domain-xml.js'
-import {parseXml, type XmlNode} from './xml.js'
+import {parseXml, xmlAttr as attr, xmlChild as child, xmlText as text, type XmlNode} from './xml.js'
 
 /** What vm reads back from a domain's XML: libvirt, not a local file, is the truth. */
 export type DomainFacts = {
@@ -51,20 +51,4 @@ function parseOwner(metadata: XmlNode | undefined): DomainFacts['owner'] {
 function first(node: unknown, name: string): XmlNode | undefined {
   const value = child(node, name)
   return Array.isArray(value) ? (value[0] as XmlNode | undefined) : (value as XmlNode | undefined)
-}
-
-function child(node: unknown, name: string): XmlNode | undefined {
-  if (!node || typeof node !== 'object') return undefined
-  return (node as XmlNode)[name] as XmlNode | undefined
-}
-
-function attr(node: unknown, name: string): string | undefined {
-  const value = child(node, `@_${name}`)
-  return typeof value === 'string' ? value : undefined
-}
-
-function text(node: unknown): string | undefined {
-  if (typeof node === 'string') return node
-  if (node && typeof node === 'object' && typeof (node as XmlNode)['#text'] === 'string') return (node as XmlNode)['#text'] as string
-  return undefined
 }

@@ -69,12 +69,17 @@ export class Virsh {
 
   /** Defines (or redefines, when the XML carries the existing UUID) a persistent domain. */
   async defineDomain(xml: string): Promise<void> {
+    await this.runWithXmlFile('define', xml)
+  }
+
+  /** Runs `virsh COMMAND FILE` with XML in a private temp file (define, net-define, ...). */
+  async runWithXmlFile(command: string, xml: string): Promise<void> {
     // virsh reads a file by name; /dev/stdin fails on the socket Node gives a child as stdin.
-    const dir = await mkdtemp(join(tmpdir(), 'vm-domain-'))
+    const dir = await mkdtemp(join(tmpdir(), 'vm-xml-'))
     try {
-      const file = join(dir, 'domain.xml')
+      const file = join(dir, `${command}.xml`)
       await writeFile(file, xml, {mode: 0o600})
-      await this.run(['define', file])
+      await this.run([command, file])
     } finally {
       await rm(dir, {recursive: true, force: true})
     }

@@ -35,3 +35,22 @@ export function parseXml(text: string, arrays: readonly string[] = []): XmlNode 
   })
   return parser.parse(text) as XmlNode
 }
+
+/** The child element NAME of a parsed node (or its attribute, for "@_name"); undefined when absent. */
+export function xmlChild(node: unknown, name: string): XmlNode | undefined {
+  if (!node || typeof node !== 'object') return undefined
+  return (node as XmlNode)[name] as XmlNode | undefined
+}
+
+/** An attribute's value, when it is there. */
+export function xmlAttr(node: unknown, name: string): string | undefined {
+  const value = xmlChild(node, `@_${name}`)
+  return typeof value === 'string' ? value : undefined
+}
+
+/** An element's text, whether the parser gave it as a string or as #text beside attributes. */
+export function xmlText(node: unknown): string | undefined {
+  if (typeof node === 'string') return node
+  if (node && typeof node === 'object' && typeof (node as XmlNode)['#text'] === 'string') return (node as XmlNode)['#text'] as string
+  return undefined
+}

@@ -1,7 +1,3 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-
 import {parseNameList} from '../libvirt/virsh-parse.js'
 import type {Virsh} from '../libvirt/virsh.js'
 
@@ -19,15 +15,7 @@ export async function listNetworks(virsh: Virsh): Promise<string[]> {
 
 /** Defines a persistent network from XML. */
 export async function defineNetwork(virsh: Virsh, xml: string): Promise<void> {
-  // virsh reads a file by name; /dev/stdin fails on the socket Node gives a child as stdin.
-  const dir = await mkdtemp(join(tmpdir(), 'vm-network-'))
-  try {
-    const file = join(dir, 'network.xml')
-    await writeFile(file, xml, {mode: 0o600})
-    await virsh.run(['net-define', file])
-  } finally {
-    await rm(dir, {recursive: true, force: true})
-  }
+  await virsh.runWithXmlFile('net-define', xml)
 }
 
 /** Starts the network with libvirtd from now on (after a host reboot machines find it running). */

@@ -1,4 +1,4 @@
-import {parseXml, renderXml, type XmlNode} from '../libvirt/xml.js'
+import {parseXml, renderXml, xmlAttr as attr, xmlChild as child, xmlText as text, type XmlNode} from '../libvirt/xml.js'
 import {formatCidr, netmaskPrefix, parseCidr, parseIpv4} from './ipv4.js'
 import type {PrivateNetworkPlan} from './private-network.js'
 
@@ -90,20 +90,4 @@ function parseOwner(metadata: unknown): string | undefined {
 function asArray(value: unknown): XmlNode[] {
   if (value === undefined || value === null || value === '') return []
   return (Array.isArray(value) ? value : [value]).filter((item): item is XmlNode => typeof item === 'object' && item !== null)
-}
-
-function child(node: unknown, name: string): XmlNode | undefined {
-  if (!node || typeof node !== 'object') return undefined
-  return (node as XmlNode)[name] as XmlNode | undefined
-}
-
-function attr(node: unknown, name: string): string | undefined {
-  const value = child(node, `@_${name}`)
-  return typeof value === 'string' ? value : undefined
-}
-
-function text(node: unknown): string | undefined {
-  if (typeof node === 'string') return node
-  if (node && typeof node === 'object' && typeof (node as XmlNode)['#text'] === 'string') return (node as XmlNode)['#text'] as string
-  return undefined
 }

@@ -111,7 +111,7 @@ function domainSpec(
     pool: libvirt.pool,
     overlayVolume: ids.overlay,
     seedVolume: ids.seed,
-    network: libvirt.network,
+    network: spec.machine.network ?? libvirt.network,
     mac: ids.mac,
     serialLogPath: join(libvirt.serialLogDir ?? '/var/log/libvirt/qemu', `${spec.domain}-serial.log`),
     owner: {projectDir: project.dir, machine: spec.machine.name, toolVersion: spec.toolVersion, boxSha256: spec.box.sha256},

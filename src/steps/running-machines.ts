@@ -4,7 +4,15 @@ import type {Project} from '../machine/project.js'
 import {sshTarget} from '../machine/ssh-target.js'
 import type {Services} from '../services.js'
 import type {SshTarget} from '../ssh/ssh-args.js'
+import {selectMachines} from '../machine/project.js'
 import type {MachineConfig} from '../vmfile/types.js'
+
+/** The named machines (or all) that have rsync folders; those without are left out silently. */
+export function machinesWithRsyncFolders(project: Project, names: readonly string[]): MachineConfig[] {
+  return selectMachines(project, names).filter((m) => m.folders.some((f) => f.type === 'rsync'))
+}
+
+export const NO_RSYNC_FOLDERS = 'No rsync folders in the Vmfile; add them under `folders:`.'
 
 export type ReachableMachine = {readonly machine: MachineConfig; readonly domain: string; readonly ip: string; readonly target: SshTarget}
 

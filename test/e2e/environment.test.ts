@@ -73,9 +73,12 @@ describe('a development environment on real libvirt', function () {
         '  write_files:',
         '    - path: /etc/motd',
         '      content: "hello from cloud_init\\n"',
-        '  # A user list without vm\'s user, keys for the default user and password logins: none of',
-        "  # it may lock vm out of its own machine.",
+        "  # An entry for vm's own user that replaces its keys and sudo, another user, keys for the",
+        '  # default user and password logins: none of it may lock vm out of its own machine.',
         '  users:',
+        '    - name: vm',
+        '      ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJustAnotherKeyThatIsNotVmsOwnKeyAtAll0000 mine"]',
+        '      sudo: false',
         '    - name: alice',
         '      shell: /bin/bash',
         '  ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJustAnotherKeyThatIsNotVmsOwnKeyAtAll0000 other"]',
@@ -143,6 +146,7 @@ describe('a development environment on real libvirt', function () {
     expect(result.exitCode, result.stderr).to.equal(1)
     expect(result.stderr).to.match(/db: provisioner shell #1 \(inline\) exited with status 3/)
     expect(result.stderr).to.match(/vm provision db/)
+    expect(result.stderr).to.match(/^web: cloud_init: .*sudo/m)
     expect(result.stdout).to.match(/^web: synced \.\/site → \/srv\/site \(/m)
     expect(result.stdout).to.match(/^web: provisioning with shell #1 \(inline\)/m)
     expect(result.stdout).to.match(/^web: provisioning with ansible #4 \(site\.yml\)/m)
@@ -159,6 +163,8 @@ describe('a development environment on real libvirt', function () {
     expect(userData).to.match(/^#cloud-config$/m)
     expect(userData).to.match(/name: vm/)
     expect(userData).to.match(/name: alice/)
+    expect(userData).to.include('AAAAC3NzaC1lZDI1NTE5AAAAIJustAnotherKeyThatIsNotVmsOwnKeyAtAll0000 mine')
+    expect(await ssh('web', 'grep -c ssh-ed25519 ~/.ssh/authorized_keys')).to.equal('2')
     expect(userData).to.include('<private host key: shown with --show-secrets>')
     expect(userData).to.not.include('BEGIN OPENSSH PRIVATE KEY')
   })
