@@ -1,4 +1,4 @@
-import {VmError} from '../errors.js'
+import {InterruptedError, VmError} from '../errors.js'
 import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js'
 import {hostArch} from '../box/catalog.js'
 import {ensureNetwork, ensurePool, inspectAccelerator} from '../machine/host.js'
@@ -33,8 +33,10 @@ export type UpOptions = BootOptions & {
 
 /**
  * `vm up`: creates what is missing and boots what is not running, machines in parallel. Every
- * check that can reject the request (libvirt reachable, accelerator, boxes, disk sizes) runs
- * before anything is created.
+ * check that can reject the request (libvirt reachable, host folders, ports, networks, the user's
+ * cloud-init, accelerator, boxes, disk sizes) runs before anything is created. Once machines are
+ * up, the project's /etc/hosts blocks are written and each machine is set up (folders,
+ * provisioners) outside the rollback: a failure there keeps the machine.
  */
 export async function upMachines(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {
   const {virsh, libvirt, out} = services
@@ -58,8 +60,9 @@ export async function upMachines(services: Services, project: Project, machines:
     plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
     for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
     authorizedKey = await ensureProjectState(services.runner, project)
-    if (toCreate.some((m) => m.privateNetwork)) privateNetwork = await ensureProjectNetwork(services, project)
   }
+  // Also for halted machines: their network may have been stopped since (a host reboot).
+  if (toStart.some((m) => m.privateNetwork)) privateNetwork = await ensureProjectNetwork(services, project)
   const statusOf = new Map(machines.map((m, i) => [m.name, statuses[i]!]))
   const booted: RunningMachine[] = []
   const upResult = settleAll(
@@ -89,6 +92,7 @@ export async function upMachines(services: Services, project: Project, machines:
   )
   // Machines that came up are set up even when another failed; the failure is reported after.
   const upError = await upResult.then(() => undefined, (error: unknown) => error)
+  if (services.signal.aborted) throw upError ?? new InterruptedError()
   if (privateNetwork && upError) await removeProjectNetworkIfUnused(services, project).catch(() => undefined)
   await syncProjectHosts(services, project).catch((error: unknown) => out.warn(`could not update /etc/hosts of the machines: ${String(error)}`))
   await settleAll(booted, (running) => afterBoot(services, project, running, options.provision, machineOutput(out, running.machine.name)), 'be set up')
