@@ -29,7 +29,8 @@ export async function afterBoot(services: Services, project: Project, running: R
   await syncFolders(services, project, running.machine, target, out)
   const record = await readProvisionRecord(services, running.domain)
   if (running.machine.provisioners.length === 0) return
-  if (when === 'always' || (when === 'auto' && running.created)) {
+  // "First up" means: until the provisioners have been started once (Vagrant's sentinel file).
+  if (when === 'always' || (when === 'auto' && (running.created || !record))) {
     await provision(services, project, running, target, out)
   } else if (record && record.state !== 'done') {
     const why = record.state === 'failed' ? `failed at ${record.failed ?? 'a provisioner'}` : 'was interrupted'

@@ -15,6 +15,8 @@ import type {Step} from './run-steps.js'
 export type BootOptions = {
   /** How long to wait for the machine to be ready, in seconds. */
   readonly timeoutSeconds: number
+  /** Told when cloud-init ends in error: the boot itself succeeded. */
+  readonly onCloudInitFailure?: (error: VmError) => void
 }
 
 /**
@@ -56,11 +58,16 @@ export function bootMachine(services: Services, project: Project, machine: Machi
           milestone('SSH ready')
           const cloudInit = await waitForCloudInit(services.runner, target, deadline, signal)
           if (cloudInit.status !== 'done') {
-            throw new VmError(`cloud-init finished with status "${cloudInit.status}" on ${machine.name}.`, {
-              code: 'CLOUD_INIT_FAILED',
-              detail: cloudInit.report,
-              hint: `The machine is running; look closer with \`vm ssh ${machine.name} -- sudo cat /var/log/cloud-init.log\`.`,
-            })
+            // The machine booted and answers: it is kept (no rollback), and the error is
+            // reported once the steps are through.
+            options.onCloudInitFailure?.(
+              new VmError(`cloud-init finished with status "${cloudInit.status}" on ${machine.name}.`, {
+                code: 'CLOUD_INIT_FAILED',
+                detail: cloudInit.report,
+                hint: `The machine is running and kept; look closer with \`vm ssh ${machine.name} -- sudo cat /var/log/cloud-init-output.log\`, or \`vm cloud-init ${machine.name}\` for what it was given.`,
+              }),
+            )
+            return
           }
           milestone('cloud-init done')
         } catch (error) {

@@ -118,13 +118,15 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
   } else {
     out.info(`starting (was ${status.state})`)
   }
-  const boot = bootMachine(services, project, machine, status, out, started, options)
+  let cloudInitFailure: VmError | undefined
+  const boot = bootMachine(services, project, machine, status, out, started, {...options, onCloudInitFailure: (error) => (cloudInitFailure = error)})
   await runSteps([...(create ?? []), ...boot], {
     signal: services.signal,
     // Only a machine this run created is ever removed; an existing one is left as it is.
     rollback: create !== undefined && options.destroyOnError,
     onUndo: (title, error) => (error ? out.warn(`could not undo "${title}": ${String(error)}`) : out.info(`undone: ${title}`)),
   })
+  if (cloudInitFailure) throw cloudInitFailure
 }
 
 async function warnDrift(services: Services, machine: MachineConfig, status: MachineStatus, out: Output): Promise<void> {

@@ -98,6 +98,8 @@ describe('a development environment on real libvirt', function () {
         '      - ansible: {playbook: ./site.yml}',
         '    private_network: {ip: 10.10.0.11}',
         '  db:',
+        '    cloud_init:             # a failing runcmd: cloud-init ends in error; the machine is kept',
+        '      runcmd: [[sh, -c, "exit 1"]]',
         '    private_network: dhcp',
         `    network: ${LAB_NETWORK}`,
         `    bridge: ${BRIDGE}`,
@@ -140,12 +142,13 @@ describe('a development environment on real libvirt', function () {
     expect(await volumesNamed(project)).to.deep.equal([])
   })
 
-  it('comes up: folders synced, provisioners run in order, a failing one named with its status and its machine kept', async function () {
+  it('comes up: folders synced, provisioners run in order; a cloud-init error is reported and its machine kept', async function () {
     const result = await run(['up'])
     for (const line of `${result.stdout}\n${result.stderr}`.split('\n')) if (/\(\d+\.\d s\)$/.test(line)) note(line)
     expect(result.exitCode, result.stderr).to.equal(1)
-    expect(result.stderr).to.match(/db: provisioner shell #1 \(inline\) exited with status 3/)
-    expect(result.stderr).to.match(/vm provision db/)
+    expect(result.stderr).to.match(/^Error: cloud-init finished with status "error" on db\.$/m)
+    expect(result.stderr).to.match(/scripts[-_]user/)
+    expect(result.stdout).to.not.match(/^db: provisioning with/m)
     expect(result.stderr).to.match(/^web: cloud_init: .*sudo/m)
     expect(result.stdout).to.match(/^web: synced \.\/site → \/srv\/site \(/m)
     expect(result.stdout).to.match(/^web: provisioning with shell #1 \(inline\)/m)
@@ -176,7 +179,12 @@ describe('a development environment on real libvirt', function () {
     expect(await ssh('web', 'cat /tmp/from-ansible')).to.equal('ansible was here')
   })
 
-  it('vm provision runs a fixed provisioner again', async function () {
+  it('vm provision: a failing provisioner is named with its status and the machine kept; fixed, it runs again', async function () {
+    const failed = await run(['provision', 'db'])
+    expect(failed.exitCode).to.equal(1)
+    expect(failed.stderr).to.match(/^Error: db: provisioner shell #1 \(inline\) exited with status 3$/m)
+    expect(failed.stderr).to.match(/vm provision db/)
+    expect(JSON.parse((await run(['status', '--json'])).stdout).find((m: {name: string}) => m.name === 'db').state).to.equal('running')
     await ssh('db', 'sudo touch /var/tmp/ready')
     const result = await run(['provision', 'db'])
     expect(result.exitCode, result.stderr).to.equal(0)
