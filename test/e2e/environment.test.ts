@@ -129,7 +129,8 @@ describe('a development environment on real libvirt', function () {
       await new Promise((resolve) => holder.close(resolve))
     }
     const vmfile = await readFile(join(projectDir, 'Vmfile'), 'utf8')
-    await writeFile(join(projectDir, 'Vmfile'), vmfile.replace('cloud_init:\n', 'cloud_init:\n  packages: git\n'))
+    // db's own cloud_init (it replaces the top-level one) gets a key of the wrong type.
+    await writeFile(join(projectDir, 'Vmfile'), vmfile.replace('      runcmd: [[sh, -c, "exit 1"]]\n', '      runcmd: [[sh, -c, "exit 1"]]\n      packages: git\n'))
     try {
       const result = await run(['up', 'db'])
       expect(result.exitCode).to.equal(2)

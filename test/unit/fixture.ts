@@ -1,6 +1,7 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {dirname} from 'node:path'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
 
 import {expect} from 'chai'
 
@@ -37,4 +38,32 @@ export function runTool(command: string, args: readonly string[], pkg: string, i
   const result = spawnSync(command, args, {input, maxBuffer: 64 * 1024 * 1024})
   if (result.error) throw new Error(`cannot run ${command} (${result.error.message}); this test needs: apt-get install ${pkg}`)
   return {stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8'), status: result.status ?? -1}
+}
+
+/**
+ * For tests that check XML with libxml2: registers a scratch folder for the suite (made before,
+ * removed after) and returns `file` (writes XML there, returns its path) and `xpath` (evaluates a
+ * string expression with xmllint, which prints one newline after it).
+ */
+export function useXmlScratch(prefix: string): {file(name: string, xml: string): string; xpath(path: string, expression: string): string} {
+  let dir = ''
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix))
+  })
+  after(() => {
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return {
+    file(name, xml) {
+      const path = join(dir, `${name}.xml`)
+      writeFileSync(path, xml)
+      return path
+    },
+    xpath(path, expression) {
+      const result = runTool('xmllint', ['--xpath', expression, path], 'libxml2-utils')
+      expect(result.status, result.stderr).to.equal(0)
+      expect(result.stdout.endsWith('\n')).to.equal(true)
+      return result.stdout.slice(0, -1)
+    },
+  }
 }

@@ -1,11 +1,7 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-
 import {expect} from 'chai'
 
 import {METADATA_NS, renderDomainXml, type DomainSpec} from '../../../src/libvirt/domain-xml.js'
-import {expectGolden, runTool} from '../fixture.js'
+import {expectGolden, runTool, useXmlScratch} from '../fixture.js'
 
 /*
  * Golden files in ./domain-xml/<case>.xml (vagrant-libvirt's convention: the folder is named after
@@ -89,30 +85,7 @@ const CASES: Record<string, DomainSpec> = {
 const golden = (name: string) => new URL(`domain-xml/${name}.xml`, import.meta.url)
 
 describe('libvirt/domain-xml', () => {
-  let dir: string
-
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'vm-domain-xml-'))
-  })
-
-  after(() => {
-    rmSync(dir, {recursive: true, force: true})
-  })
-
-  /** Writes XML to a file for the command-line tools. */
-  function file(name: string, xml: string): string {
-    const path = join(dir, `${name}.xml`)
-    writeFileSync(path, xml)
-    return path
-  }
-
-  /** Evaluates an XPath string expression with libxml2 (xmllint prints one newline after it). */
-  function xpath(path: string, expression: string): string {
-    const result = runTool('xmllint', ['--xpath', expression, path], 'libxml2-utils')
-    expect(result.status, result.stderr).to.equal(0)
-    expect(result.stdout.endsWith('\n')).to.equal(true)
-    return result.stdout.slice(0, -1)
-  }
+  const {file, xpath} = useXmlScratch('vm-domain-xml-')
 
   for (const [name, spec] of Object.entries(CASES)) {
     describe(name, () => {

@@ -1,12 +1,8 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-
 import {expect} from 'chai'
 
 import {NETWORK_METADATA_NS, parseNetworkFacts, parseNetworkOwner, parseNetworkSubnets, renderNetworkXml} from '../../../src/network/network-xml.js'
 import {planPrivateNetwork, type PrivateNetworkPlan} from '../../../src/network/private-network.js'
-import {expectGolden, runTool} from '../fixture.js'
+import {expectGolden, runTool, useXmlScratch} from '../fixture.js'
 
 /*
  * Golden files in ./network-xml/<case>.xml. After a deliberate change:
@@ -76,28 +72,7 @@ const DUMPED_DUAL_STACK = `<network>
 `
 
 describe('network/network-xml', () => {
-  let dir: string
-
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'vm-network-xml-'))
-  })
-
-  after(() => {
-    rmSync(dir, {recursive: true, force: true})
-  })
-
-  function file(name: string, xml: string): string {
-    const path = join(dir, `${name}.xml`)
-    writeFileSync(path, xml)
-    return path
-  }
-
-  /** Evaluates an XPath string expression with libxml2 (xmllint prints one newline after it). */
-  function xpath(path: string, expression: string): string {
-    const result = runTool('xmllint', ['--xpath', expression, path], 'libxml2-utils')
-    expect(result.status, result.stderr).to.equal(0)
-    return result.stdout.slice(0, -1)
-  }
+  const {file, xpath} = useXmlScratch('vm-network-xml-')
 
   describe('renderNetworkXml', () => {
     for (const [name, plan] of Object.entries(CASES)) {
