@@ -4,7 +4,7 @@ import {VmCommand} from '../base-command.js'
 import {syncChanges} from '../folders/sync-changes.js'
 import {watchFolders} from '../folders/watch-folder.js'
 import {describeFolder} from '../steps/after-boot.js'
-import {machinesWithRsyncFolders, NO_RSYNC_FOLDERS, requireRunning, type ReachableMachine} from '../steps/running-machines.js'
+import {reachableWithRsyncFolders, type ReachableMachine} from '../steps/running-machines.js'
 import type {Project} from '../machine/project.js'
 import type {Services} from '../services.js'
 import {formatSeconds, machineOutput} from '../ui/output.js'
@@ -23,13 +23,9 @@ export default class RsyncAuto extends VmCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(RsyncAuto)
     const project = await this.loadProject()
-    const machines = machinesWithRsyncFolders(project, argv as string[])
-    if (machines.length === 0) {
-      this.log(NO_RSYNC_FOLDERS)
-      return
-    }
     const services = this.services(flags.verbose)
-    const running = await requireRunning(services, project, machines, 'rsync folders')
+    const running = await reachableWithRsyncFolders(services, project, argv as string[])
+    if (running.length === 0) return
     let ready = 0
     await Promise.all(
       running.map((r) => {

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {VmCommand} from '../base-command.js'
 import {syncFolders} from '../steps/after-boot.js'
-import {machinesWithRsyncFolders, NO_RSYNC_FOLDERS, requireRunning} from '../steps/running-machines.js'
+import {reachableWithRsyncFolders} from '../steps/running-machines.js'
 import {settleAll} from '../steps/settle.js'
 import {machineOutput} from '../ui/output.js'
 
@@ -16,13 +16,9 @@ export default class Rsync extends VmCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Rsync)
     const project = await this.loadProject()
-    const machines = machinesWithRsyncFolders(project, argv as string[])
-    if (machines.length === 0) {
-      this.log(NO_RSYNC_FOLDERS)
-      return
-    }
     const services = this.services(flags.verbose)
-    const running = await requireRunning(services, project, machines, 'rsync folders')
+    const running = await reachableWithRsyncFolders(services, project, argv as string[])
+    if (running.length === 0) return
     await settleAll(
       running.map((r) => ({name: r.machine.name, ...r})),
       (r) => syncFolders(services, project, r.machine, r.target, machineOutput(services.out, r.machine.name)),

@@ -7,12 +7,18 @@ import type {SshTarget} from '../ssh/ssh-args.js'
 import {selectMachines} from '../machine/project.js'
 import type {MachineConfig} from '../vmfile/types.js'
 
-/** The named machines (or all) that have rsync folders; those without are left out silently. */
-export function machinesWithRsyncFolders(project: Project, names: readonly string[]): MachineConfig[] {
-  return selectMachines(project, names).filter((m) => m.folders.some((f) => f.type === 'rsync'))
+/**
+ * The named machines (or all) that have rsync folders, each running; those without rsync folders
+ * are left out. Empty (after saying so) when none has any.
+ */
+export async function reachableWithRsyncFolders(services: Services, project: Project, names: readonly string[]): Promise<ReachableMachine[]> {
+  const machines = selectMachines(project, names).filter((m) => m.folders.some((f) => f.type === 'rsync'))
+  if (machines.length === 0) {
+    services.out.info('No rsync folders in the Vmfile; add them under `folders:`.')
+    return []
+  }
+  return requireRunning(services, project, machines, 'rsync folders')
 }
-
-export const NO_RSYNC_FOLDERS = 'No rsync folders in the Vmfile; add them under `folders:`.'
 
 export type ReachableMachine = {readonly machine: MachineConfig; readonly domain: string; readonly ip: string; readonly target: SshTarget}
 
