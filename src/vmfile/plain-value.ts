@@ -8,7 +8,8 @@
 export function toPlain(value: unknown): unknown {
   if (value instanceof Map) {
     const object: Record<string, unknown> = {}
-    for (const [key, inner] of value) object[String(key)] = toPlain(inner)
+    // defineProperty, not assignment: a key named __proto__ must stay a key, not set the prototype.
+    for (const [key, inner] of value) Object.defineProperty(object, String(key), {value: toPlain(inner), enumerable: true, writable: true, configurable: true})
     return object
   }
   if (Array.isArray(value)) return value.map(toPlain)
