@@ -19,7 +19,6 @@ import {checkEnvironment} from './check-environment.js'
 import {prepareUserConfigs} from './user-config.js'
 import {ensureProjectNetwork, removeProjectNetworkIfUnused} from './project-network.js'
 import {syncProjectHosts} from './sync-hosts.js'
-import type {PrivateNetworkPlan} from '../network/private-network.js'
 
 /** States `up` knows how to leave for running: start (shutoff, crashed) or resume (paused). */
 const STARTABLE = ['shutoff', 'crashed', 'paused']
@@ -48,21 +47,9 @@ export async function upMachines(services: Services, project: Project, machines:
   const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart})
   const userConfigs = await prepareUserConfigs(services, project, toCreate)
   const arch = hostArch()
-  let plans = new Map<string, {box: PreparedBox; type: DomainTypeChoice}>()
-  let authorizedKey = ''
-  let privateNetwork: PrivateNetworkPlan | undefined
-  if (toCreate.length > 0) {
-    const facts = await inspectAccelerator(virsh, arch, libvirt.kvmDeviceCheck)
-    const types = new Map(toCreate.map((m) => [m.name, chooseDomainType(m.accelerator, facts)]))
-    for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
-    await ensurePool(virsh, libvirt)
-    const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch)
-    plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
-    for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
-    authorizedKey = await ensureProjectState(services.runner, project)
-  }
+  const {plans, authorizedKey} = await prepareCreation(services, project, toCreate, arch)
   // Also for halted machines: their network may have been stopped since (a host reboot).
-  if (toStart.some((m) => m.privateNetwork)) privateNetwork = await ensureProjectNetwork(services, project)
+  const privateNetwork = toStart.some((m) => m.privateNetwork) ? await ensureProjectNetwork(services, project) : undefined
   const statusOf = new Map(machines.map((m, i) => [m.name, statuses[i]!]))
   const booted: RunningMachine[] = []
   const upResult = settleAll(
@@ -97,6 +84,22 @@ export async function upMachines(services: Services, project: Project, machines:
   await syncProjectHosts(services, project).catch((error: unknown) => out.warn(`could not update /etc/hosts of the machines: ${String(error)}`))
   await settleAll(booted, (running) => afterBoot(services, project, running, options.provision, machineOutput(out, running.machine.name)), 'be set up')
   if (upError) throw upError
+}
+
+type CreationPlans = {plans: Map<string, {box: PreparedBox; type: DomainTypeChoice}>; authorizedKey: string}
+
+/** Accelerator, pool, boxes (downloaded and imported), disk sizes and the project key, for the machines to create. */
+async function prepareCreation(services: Services, project: Project, toCreate: readonly MachineConfig[], arch: string): Promise<CreationPlans> {
+  const {virsh, libvirt, out} = services
+  if (toCreate.length === 0) return {plans: new Map(), authorizedKey: ''}
+  const facts = await inspectAccelerator(virsh, arch, libvirt.kvmDeviceCheck)
+  const types = new Map(toCreate.map((m) => [m.name, chooseDomainType(m.accelerator, facts)]))
+  for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
+  await ensurePool(virsh, libvirt)
+  const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch)
+  const plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
+  for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
+  return {plans, authorizedKey: await ensureProjectState(services.runner, project)}
 }
 
 async function upOne(services: Services, project: Project, machine: MachineConfig, status: MachineStatus, create: Step[] | undefined, options: UpOptions): Promise<void> {
