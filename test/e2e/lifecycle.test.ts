@@ -132,6 +132,14 @@ describe('vm lifecycle on real libvirt', function () {
     expect((await stat(join(projectDir, '.vm/id_ed25519'))).mode & 0o777).to.equal(0o600)
   })
 
+  it('vm global-status lists both machines with their project, from any folder', async function () {
+    const result = await vm(['global-status', '--json'], {cwd: join(projectDir, '..'), home})
+    expect(result.exitCode, result.stderr).to.equal(0)
+    const ours = (JSON.parse(result.stdout) as {name: string; project: string; state: string; ip: string | null}[]).filter((m) => m.project === projectDir)
+    expect(ours.map((m) => [m.name, m.state])).to.deep.equal([['alpha', 'running'], ['beta', 'running']])
+    expect(ours.every((m) => m.ip !== null)).to.equal(true)
+  })
+
   it('refuses a machine whose host key does not match the pinned one', async function () {
     const path = join(projectDir, '.vm/known_hosts')
     const pinned = await readFile(path, 'utf8')

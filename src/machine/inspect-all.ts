@@ -1,0 +1,35 @@
+import {access} from 'node:fs/promises'
+
+import {parseDomainFacts} from '../libvirt/domain-facts.js'
+import type {Virsh} from '../libvirt/virsh.js'
+
+/** One machine vm made on this libvirt host, whichever project it belongs to. */
+export type ManagedMachine = {
+  readonly name: string
+  readonly project: string
+  readonly state: string
+  readonly ip: string | null
+  readonly domain: string
+  /** False when the project folder is gone: its machines can only be found from here. */
+  readonly projectExists: boolean
+}
+
+/**
+ * Every domain that carries vm's ownership metadata, read live from libvirt (there is no cache to
+ * go stale), sorted by project and machine. Domains of other tools are skipped; one removed
+ * between the listing and its read is simply not there any more.
+ */
+export async function inspectAllMachines(virsh: Virsh): Promise<ManagedMachine[]> {
+  const machines: ManagedMachine[] = []
+  for (const domain of await virsh.listDomains()) {
+    const xml = await virsh.domainXml(domain)
+    const facts = xml === undefined ? undefined : parseDomainFacts(xml)
+    if (!facts?.owner) continue
+    const state = await virsh.domainState(domain)
+    if (state === undefined) continue
+    const ip = state === 'running' && facts.mac && facts.network ? ((await virsh.dhcpLeases(facts.network, facts.mac)).at(-1)?.ip ?? null) : null
+    const projectExists = await access(facts.owner.projectDir).then(() => true, () => false)
+    machines.push({name: facts.owner.machine, project: facts.owner.projectDir, state, ip, domain, projectExists})
+  }
+  return machines.sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name))
+}

@@ -1,0 +1,44 @@
+import {expect} from 'chai'
+
+import {domainName} from '../../src/machine/names.js'
+import {DEFAULT_MAC, domainXml, useProject, VIRSH, virsh, vm, type Project} from './helpers.js'
+
+describe('vm global-status', () => {
+  const current = useProject('box: debian-12\nmachines:\n  alpha: {}\n')
+
+  /** alpha of this project runs; "other" belongs to another tool; web's project folder was deleted. */
+  function scenario(project: Project) {
+    const alpha = domainName(project.dir, 'alpha')
+    const gone = {...project, dir: '/nonexistent/gone-project'}
+    const web = domainName(gone.dir, 'web')
+    return [
+      {argv: virsh('version'), stdout: 'Running hypervisor: QEMU 7.2.0\n'},
+      {argv: virsh('list', '--all', '--name'), stdout: `${alpha}\nother\n${web}\n\n`},
+      {argv: virsh('dumpxml', alpha), stdout: domainXml(project, 'alpha')},
+      {argv: virsh('domstate', alpha), stdout: 'running\n\n'},
+      {argv: virsh('net-dhcp-leases', 'default', '--mac', DEFAULT_MAC), stdout: VIRSH.leases([{mac: DEFAULT_MAC, ip: '192.168.122.45', hostname: 'alpha'}])},
+      {argv: virsh('dumpxml', 'other'), stdout: "<domain type='kvm'><name>other</name><uuid>0b7e4d8c-2222-4333-8444-a55566677788</uuid></domain>\n"},
+      {argv: virsh('dumpxml', web), stdout: domainXml(gone, 'web')},
+      {argv: virsh('domstate', web), stdout: 'shut off\n\n'},
+    ]
+  }
+
+  it("lists every machine vm made, across projects, from libvirt's metadata; other tools' domains are left out", async () => {
+    const project = current()
+    const result = await vm(project, ['global-status', '--json'], scenario(project))
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(JSON.parse(result.stdout)).to.deep.equal([
+      {name: 'web', project: '/nonexistent/gone-project', state: 'shutoff', ip: null, domain: domainName('/nonexistent/gone-project', 'web'), projectExists: false},
+      {name: 'alpha', project: project.dir, state: 'running', ip: '192.168.122.45', domain: domainName(project.dir, 'alpha'), projectExists: true},
+    ].sort((a, b) => a.project.localeCompare(b.project)))
+    expect(result.calls.every((c) => c.scripted)).to.equal(true)
+  })
+
+  it('prints a table that marks a project whose folder is gone', async () => {
+    const project = current()
+    const result = await vm(project, ['global-status'], scenario(project))
+    expect(result.stdout).to.match(/^NAME +STATE +IP +PROJECT$/m)
+    expect(result.stdout).to.match(/^alpha +running +192\.168\.122\.45 +\//m)
+    expect(result.stdout).to.match(/^web +shutoff +- +\/nonexistent\/gone-project \(folder gone\)$/m)
+  })
+})
