@@ -1,7 +1,8 @@
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtemp, readdir, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {dirname, join, relative} from 'node:path'
 
 import {expect} from 'chai'
 
@@ -66,4 +67,24 @@ export function useXmlScratch(prefix: string): {file(name: string, xml: string):
       return result.stdout.slice(0, -1)
     },
   }
+}
+
+/** A fresh temp folder; remove() deletes it. */
+export async function tempDir(prefix: string): Promise<{dir: string; remove(): Promise<void>}> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  return {dir, remove: () => rm(dir, {recursive: true, force: true})}
+}
+
+/** Every path under DIR, relative, sorted; folders end in "/". */
+export async function tree(dir: string): Promise<string[]> {
+  const out: string[] = []
+  const walk = async (at: string) => {
+    for (const entry of await readdir(at, {withFileTypes: true}).catch(() => [])) {
+      const path = join(at, entry.name)
+      out.push(relative(dir, path) + (entry.isDirectory() ? '/' : ''))
+      if (entry.isDirectory()) await walk(path)
+    }
+  }
+  await walk(dir)
+  return out.sort()
 }

@@ -1,7 +1,3 @@
-import {mkdtemp, readdir, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
-
 import {CommandFailedError, ExecaRunner, type CommandResult, type RunOptions, type Runner} from '../../../src/exec/runner.js'
 import {projectPaths} from '../../../src/machine/paths.js'
 import type {ProvisionContext} from '../../../src/provision/context.js'
@@ -95,25 +91,7 @@ export function contextOf(runner: Runner, out: Output, projectDir = '/home/ana/s
   return {runner, target: TARGET, machine: 'web', projectPaths: projectPaths(projectDir), out}
 }
 
-/** A fresh temp folder; remove() deletes it. */
-export async function tempDir(prefix: string): Promise<{dir: string; remove(): Promise<void>}> {
-  const dir = await mkdtemp(join(tmpdir(), prefix))
-  return {dir, remove: () => rm(dir, {recursive: true, force: true})}
-}
-
-/** Every path under DIR, relative, sorted; folders end in "/". */
-export async function tree(dir: string): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (at: string) => {
-    for (const entry of await readdir(at, {withFileTypes: true}).catch(() => [])) {
-      const path = join(at, entry.name)
-      out.push(relative(dir, path) + (entry.isDirectory() ? '/' : ''))
-      if (entry.isDirectory()) await walk(path)
-    }
-  }
-  await walk(dir)
-  return out.sort()
-}
+export {tempDir, tree} from '../fixture.js'
 
 export async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

@@ -1,7 +1,5 @@
 import {existsSync} from 'node:fs'
-import {mkdir, mkdtemp, open, readdir, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
+import {mkdir, open} from 'node:fs/promises'
 
 import {ExecaRunner, type CommandResult, type RunOptions, type Runner} from '../../../../src/exec/runner.js'
 import {runTool} from '../../fixture.js'
@@ -117,25 +115,7 @@ export class RecordingRunner implements Runner {
   }
 }
 
-/** A fresh temp folder; remove() deletes it. */
-export async function tempDir(prefix: string): Promise<{dir: string; remove(): Promise<void>}> {
-  const dir = await mkdtemp(join(tmpdir(), prefix))
-  return {dir, remove: () => rm(dir, {recursive: true, force: true})}
-}
-
-/** Every path under DIR, relative, sorted; folders end in "/". */
-export async function tree(dir: string): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (at: string) => {
-    for (const entry of await readdir(at, {withFileTypes: true}).catch(() => [])) {
-      const path = join(at, entry.name)
-      out.push(relative(dir, path) + (entry.isDirectory() ? '/' : ''))
-      if (entry.isDirectory()) await walk(path)
-    }
-  }
-  await walk(dir)
-  return out.sort()
-}
+export {tempDir, tree} from '../../fixture.js'
 
 export async function makeDir(path: string): Promise<string> {
   await mkdir(path, {recursive: true})
