@@ -12,10 +12,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-ns=$(bash "$root/test/e2e/host/start-libvirt.sh")
-image=${1:-$(bash "$root/test/e2e/image/build-test-image.sh" | tail -n1)}
-image=$(readlink -f "$image")
-(cd "$root" && npm run --silent build >/dev/null)
+source "$root/bench/common.sh"
+bench_setup "${1:-}"
 
 work=$(mktemp -d /tmp/vm-bench-env-XXXXXX)
 export VM_HOME=$work/home VM_POOL=vmfile-bench VM_ACCELERATOR=tcg
@@ -24,16 +22,10 @@ vm() { (cd "$work/project" && ip netns exec "$ns" node "$root/bin/run.js" "$@");
 inns() { ip netns exec "$ns" "$@"; }
 cleanup() {
   vm destroy -f >/dev/null 2>&1 || true
-  local v
-  for v in $(virsh -c qemu:///system vol-list --pool "$VM_POOL" 2>/dev/null | awk 'NR > 2 && $1 != "" {print $1}'); do
-    virsh -c qemu:///system vol-delete --pool "$VM_POOL" "$v" >/dev/null
-  done
-  virsh -c qemu:///system pool-destroy "$VM_POOL" >/dev/null 2>&1 || true
-  virsh -c qemu:///system pool-undefine "$VM_POOL" >/dev/null 2>&1 || true
+  remove_bench_pool
   rm -rf "$work"
 }
 trap cleanup EXIT
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 now() { echo "${EPOCHREALTIME/,/.}"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 

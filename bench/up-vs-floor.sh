@@ -12,34 +12,21 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-ns=$(bash "$root/test/e2e/host/start-libvirt.sh")
-image=${1:-$(bash "$root/test/e2e/image/build-test-image.sh" | tail -n1)}
-image=$(readlink -f "$image")
-(cd "$root" && npm run --silent build >/dev/null)
+source "$root/bench/common.sh"
+bench_setup "${1:-}"
 
 work=$(mktemp -d /tmp/vm-bench-XXXXXX)
 export VM_HOME=$work/home VM_POOL=vmfile-bench VM_ACCELERATOR=tcg
 vm() { ip netns exec "$ns" node "$root/bin/run.js" "$@"; }
-# The bench's own pool goes too: it only ever holds this run's box.
-remove_pool() {
-  local v
-  for v in $(virsh -c qemu:///system vol-list --pool "$VM_POOL" 2>/dev/null | awk 'NR > 2 && $1 != "" {print $1}'); do
-    virsh -c qemu:///system vol-delete --pool "$VM_POOL" "$v" >/dev/null
-  done
-  virsh -c qemu:///system pool-destroy "$VM_POOL" >/dev/null 2>&1 || true
-  virsh -c qemu:///system pool-delete "$VM_POOL" >/dev/null 2>&1 || true
-  virsh -c qemu:///system pool-undefine "$VM_POOL" >/dev/null 2>&1 || true
-}
 cleanup() {
   for p in "$work"/one "$work"/two; do [[ -f $p/Vmfile ]] && (cd "$p" && vm destroy -f >/dev/null 2>&1 || true); done
-  remove_pool
+  remove_bench_pool
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # Seconds from the last "<machine>: <milestone> (12.3 s)" line vm printed for MILESTONE.
 milestone() { grep -E "^[a-z0-9-]+: $2 \(" "$1" | sed -E 's/.*\(([0-9.]+) s\)$/\1/' | sort -n | tail -n1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # A project per run; the box is imported before the timing so that every run starts warm.
 project() {
