@@ -2,11 +2,20 @@ import {Command, Flags} from '@oclif/core'
 
 import {InterruptedError, VmError, renderError} from './errors.js'
 import {projectOf, type Project} from './machine/project.js'
+import {withProjectLock} from './machine/project-lock.js'
 import {createServices, type Services} from './services.js'
+import {CreationLedger, describeLeftovers} from './steps/ledger.js'
 import type {Output} from './ui/output.js'
 import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError, type LoadResult} from './vmfile/load.js'
 import type {Vmfile} from './vmfile/types.js'
 import {formatProblems, hasErrors} from './vmfile/problem.js'
+
+/** The flag of every command that changes machines: fail at once instead of waiting for the project's lock. */
+export const lockFlags = {
+  'no-wait': Flags.boolean({
+    summary: "Fail at once, naming the holder, when another vm command is changing this project's machines (default: wait for it).",
+  }),
+}
 
 /**
  * What every vm command shares: --verbose, Ctrl-C handling, the Vmfile lookup, and the one place
@@ -21,6 +30,8 @@ export abstract class VmCommand extends Command {
   }
 
   protected readonly abort = new AbortController()
+  /** What this command made and has not undone, for the second Ctrl-C's report. */
+  protected readonly ledger = new CreationLedger()
   private interrupts = 0
   private readonly onSigint = () => this.interrupted()
 
@@ -35,7 +46,7 @@ export abstract class VmCommand extends Command {
   }
 
   protected services(verbose: boolean): Services {
-    return createServices({out: this.out, signal: this.abort.signal, verbose})
+    return createServices({out: this.out, signal: this.abort.signal, verbose, ledger: this.ledger})
   }
 
   /** The project whose Vmfile is in the current folder or the nearest parent; all problems at once. */
@@ -57,6 +68,22 @@ export abstract class VmCommand extends Command {
     return {...loaded, vmfile: loaded.vmfile}
   }
 
+  /**
+   * Runs WORK holding the project's lock, so two commands never change one project's machines at
+   * once. Waits for a holder to finish, or with NO_WAIT fails at once naming its PID and command.
+   */
+  protected async withProjectLock<T>(project: Project, noWait: boolean | undefined, work: () => Promise<T>): Promise<T> {
+    return withProjectLock(
+      project,
+      {
+        noWait: noWait === true,
+        signal: this.abort.signal,
+        onWait: (holder) => this.out.warn(`Waiting for another vm command in this project to finish: ${holder}.`),
+      },
+      work,
+    )
+  }
+
   /** First Ctrl-C: stop and undo what this run made. Second: leave at once. */
   private interrupted(): void {
     this.interrupts += 1
@@ -65,7 +92,7 @@ export abstract class VmCommand extends Command {
       this.abort.abort(new InterruptedError())
       return
     }
-    process.stderr.write('Exiting at once; machines and volumes may be left half-made. `vm status` shows them, `vm destroy` removes them.\n')
+    process.stderr.write(['Exiting at once, without undoing.', ...describeLeftovers(this.ledger.remaining()), ''].join('\n'))
     process.exit(130)
   }
 

@@ -2,7 +2,7 @@ import {createInterface} from 'node:readline/promises'
 
 import {Args, Flags} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
+import {lockFlags, VmCommand} from '../base-command.js'
 import {VmError} from '../errors.js'
 import {selectMachines} from '../machine/project.js'
 import {destroyMachines} from '../steps/destroy.js'
@@ -14,6 +14,7 @@ export default class Destroy extends VmCommand {
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to destroy (default: all).'})}
   static override flags = {
+    ...lockFlags,
     force: Flags.boolean({char: 'f', summary: 'Do not ask for confirmation.'}),
   }
 
@@ -22,7 +23,7 @@ export default class Destroy extends VmCommand {
     const project = await this.loadProject()
     const machines = selectMachines(project, argv as string[])
     if (!flags.force) await this.confirm(machines.map((m) => m.name))
-    await destroyMachines(this.services(flags.verbose), project, machines)
+    await this.withProjectLock(project, flags['no-wait'], () => destroyMachines(this.services(flags.verbose), project, machines))
   }
 
   private async confirm(names: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
+import {lockFlags, VmCommand} from '../base-command.js'
 import {selectMachines} from '../machine/project.js'
 import {haltMachines} from '../steps/halt.js'
 
@@ -11,6 +11,7 @@ export default class Halt extends VmCommand {
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to halt (default: all).'})}
   static override flags = {
+    ...lockFlags,
     force: Flags.boolean({char: 'f', summary: 'Power off at once, without asking the guest.'}),
     timeout: Flags.integer({summary: 'Seconds to wait for a clean shutdown before powering off.', default: 60, min: 0}),
   }
@@ -19,6 +20,8 @@ export default class Halt extends VmCommand {
     const {argv, flags} = await this.parse(Halt)
     const project = await this.loadProject()
     const machines = selectMachines(project, argv as string[])
-    await haltMachines(this.services(flags.verbose), project, machines, {force: flags.force, timeoutSeconds: flags.timeout})
+    await this.withProjectLock(project, flags['no-wait'], () =>
+      haltMachines(this.services(flags.verbose), project, machines, {force: flags.force, timeoutSeconds: flags.timeout}),
+    )
   }
 }

@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
-import {selectMachines} from '../machine/project.js'
+import {lockFlags, VmCommand} from '../base-command.js'
+import {selectMachines, type Project} from '../machine/project.js'
+import type {MachineConfig} from '../vmfile/types.js'
 import {requireRunning} from '../steps/running-machines.js'
 import {provision} from '../steps/after-boot.js'
 import {settleAll} from '../steps/settle.js'
@@ -13,6 +14,7 @@ export default class Provision extends VmCommand {
   static override examples = ['<%= config.bin %> provision', '<%= config.bin %> provision web']
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to provision (default: all).'})}
+  static override flags = {...lockFlags}
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Provision)
@@ -21,7 +23,11 @@ export default class Provision extends VmCommand {
       if (m.provisioners.length === 0 && argv.length > 0) this.out.warn(`${m.name}: no provisioners in the Vmfile; nothing to do.`)
       return m.provisioners.length > 0
     })
-    const services = this.services(flags.verbose)
+    await this.withProjectLock(project, flags['no-wait'], () => this.provisionAll(project, machines, flags.verbose))
+  }
+
+  private async provisionAll(project: Project, machines: MachineConfig[], verbose: boolean): Promise<void> {
+    const services = this.services(verbose)
     const reachable = await requireRunning(services, project, machines, 'provisioners')
     const several = machines.length > 1
     await settleAll(

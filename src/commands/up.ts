@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
+import {lockFlags, VmCommand} from '../base-command.js'
 import {selectMachines} from '../machine/project.js'
 import {upMachines} from '../steps/up.js'
 
@@ -11,6 +11,7 @@ export default class Up extends VmCommand {
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to bring up (default: all).'})}
   static override flags = {
+    ...lockFlags,
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
     provision: Flags.boolean({
       summary: 'Run the provisioners even on machines provisioned before (--no-provision: not even on new ones).',
@@ -28,11 +29,13 @@ export default class Up extends VmCommand {
     const {argv, flags} = await this.parse(Up)
     const project = await this.loadProject()
     const machines = selectMachines(project, argv as string[])
-    await upMachines(this.services(flags.verbose), project, machines, {
-      timeoutSeconds: flags.timeout,
-      destroyOnError: flags['destroy-on-error'],
-      toolVersion: this.config.version,
-      provision: flags.provision === undefined ? 'auto' : flags.provision ? 'always' : 'never',
-    })
+    await this.withProjectLock(project, flags['no-wait'], () =>
+      upMachines(this.services(flags.verbose), project, machines, {
+        timeoutSeconds: flags.timeout,
+        destroyOnError: flags['destroy-on-error'],
+        toolVersion: this.config.version,
+        provision: flags.provision === undefined ? 'auto' : flags.provision ? 'always' : 'never',
+      }),
+    )
   }
 }

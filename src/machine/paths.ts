@@ -8,6 +8,8 @@ export type ProjectPaths = {
   readonly publicKey: string
   /** Host keys of the project's machines, pinned when vm generated them. */
   readonly knownHosts: string
+  /** Held (flock) by every command that changes the project's machines. */
+  readonly lockFile: string
   /** Scratch space for files on their way into libvirt (seed ISOs). */
   readonly tmpDir: string
 }
@@ -19,6 +21,7 @@ export function projectPaths(projectDir: string): ProjectPaths {
     privateKey: join(stateDir, 'id_ed25519'),
     publicKey: join(stateDir, 'id_ed25519.pub'),
     knownHosts: join(stateDir, 'known_hosts'),
+    lockFile: join(stateDir, 'lock'),
     tmpDir: join(stateDir, 'tmp'),
   }
 }

@@ -1,9 +1,10 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Runner} from '../exec/runner.js'
 import {VmError} from '../errors.js'
 import {ensureKeyPair} from '../ssh/keys.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
 import type {MachineConfig, Vmfile} from '../vmfile/types.js'
 import {projectPaths, type ProjectPaths} from './paths.js'
 
@@ -23,10 +24,18 @@ export function projectOf(vmfile: Vmfile): Project {
  * the public key. Idempotent.
  */
 export async function ensureProjectState(runner: Runner, project: Project): Promise<string> {
-  await mkdir(project.paths.stateDir, {recursive: true, mode: 0o700})
-  await writeFile(join(project.paths.stateDir, '.gitignore'), '# Written by vm: machine keys and state stay out of git.\n*\n', {flag: 'w'})
+  await ensureStateDir(project)
   await ensureKeyPair(runner, project.paths.privateKey, `vm project ${project.dir}`)
   return (await readFile(project.paths.publicKey, 'utf8')).trim()
+}
+
+/** Makes `.vm/`, private and git-ignored (by a `*` inside it). Idempotent. */
+export async function ensureStateDir(project: Project): Promise<void> {
+  await mkdir(project.paths.stateDir, {recursive: true, mode: 0o700})
+  const ignore = join(project.paths.stateDir, '.gitignore')
+  if (!(await readFile(ignore, 'utf8').then(() => true, () => false))) {
+    await writeFileAtomic(ignore, '# Written by vm: machine keys and state stay out of git.\n*\n')
+  }
 }
 
 /**

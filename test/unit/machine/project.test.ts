@@ -32,6 +32,7 @@ describe('machine/project', () => {
       privateKey: '/home/ana/shop/.vm/id_ed25519',
       publicKey: '/home/ana/shop/.vm/id_ed25519.pub',
       knownHosts: '/home/ana/shop/.vm/known_hosts',
+      lockFile: '/home/ana/shop/.vm/lock',
       tmpDir: '/home/ana/shop/.vm/tmp',
     })
   })
