@@ -2,6 +2,7 @@ import {ExecaRunner, type Runner} from './exec/runner.js'
 import {resolveVmHome, type VmHome} from './home.js'
 import {resolveLibvirtSettings, type LibvirtSettings} from './libvirt/settings.js'
 import {Virsh} from './libvirt/virsh.js'
+import {CreationLedger} from './steps/ledger.js'
 import type {Output} from './ui/output.js'
 
 /** Everything with an outside effect that a command needs, wired in one place. */
@@ -16,6 +17,8 @@ export type Services = {
   readonly signal: AbortSignal
   /** Whether stdout is a terminal (progress bars, prompts). */
   readonly interactive: boolean
+  /** What this process made and has not undone (read by a second Ctrl-C). */
+  readonly ledger: CreationLedger
 }
 
 export type ServiceOptions = {
@@ -25,6 +28,7 @@ export type ServiceOptions = {
   verbose: boolean
   env?: NodeJS.ProcessEnv
   runner?: Runner
+  ledger?: CreationLedger
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -40,5 +44,6 @@ export function createServices(options: ServiceOptions): Services {
     out: options.out,
     signal: options.signal,
     interactive: Boolean(process.stdout.isTTY),
+    ledger: options.ledger ?? new CreationLedger(),
   }
 }

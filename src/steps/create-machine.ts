@@ -15,6 +15,7 @@ import {planNics, type NicPlan} from '../machine/nic-plan.js'
 import type {PrivateNetworkPlan} from '../network/private-network.js'
 import type {PreparedBox} from './prepare-box.js'
 import type {Step} from './run-steps.js'
+import {machineOutput} from '../ui/output.js'
 
 export type NewMachine = {
   readonly machine: MachineConfig
@@ -52,12 +53,24 @@ export function createMachineSteps(services: Services, project: Project, spec: N
   const live = liveFolders(spec.machine)
   return [
     {
+      // No domain has this name (the caller checked), so volumes of these names in vm's pool are
+      // what an earlier `up` left when it was killed halfway: not a reason to fail.
+      title: `clear leftover volumes of ${spec.domain}`,
+      run: async () => {
+        for (const volume of [overlay, seed]) {
+          if (await virsh.deleteVolumeIfPresent(libvirt.pool, volume)) machineOutput(services.out, spec.machine.name).info(`removed leftover volume ${volume} of an earlier interrupted run`)
+        }
+      },
+    },
+    {
       title: `create overlay ${overlay}`,
+      makes: `overlay volume ${overlay}`,
       run: () => virsh.createOverlayVolume(libvirt.pool, overlay, spec.machine.diskBytes, spec.box.volume),
       undo: () => virsh.deleteVolumeIfPresent(libvirt.pool, overlay),
     },
     {
       title: `create seed ISO ${seed}`,
+      makes: `seed ISO volume ${seed}`,
       run: async () => {
         const hostKey = await generateKeyPair(services.runner, await scratchDir(project), `${spec.machine.name} host key`)
         const iso = renderSeedIso(
@@ -83,6 +96,7 @@ export function createMachineSteps(services: Services, project: Project, spec: N
     },
     {
       title: `define domain ${spec.domain}`,
+      makes: `domain ${spec.domain}`,
       run: () => virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed, nics}))),
       undo: async () => {
         const state = await virsh.domainState(spec.domain)

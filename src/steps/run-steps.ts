@@ -1,7 +1,14 @@
+import type {CreationLedger} from './ledger.js'
+
 /** One unit of work that can be taken back. */
 export type Step = {
   /** Present tense, shown with --verbose and when undone: "create overlay". */
   readonly title: string
+  /**
+   * What run() makes that undo() removes, as a noun ("overlay volume web.qcow2"): recorded in the
+   * ledger before run(), forgotten once undone, and printed when the user leaves without undoing.
+   */
+  readonly makes?: string
   run(signal: AbortSignal): Promise<void>
   /**
    * Removes what run() made in this invocation. Must tolerate half-done work (run may have
@@ -15,7 +22,9 @@ export type RunStepsOptions = {
   /** Whether a failure undoes the steps entered so far (newest first). */
   rollback: boolean
   /** Told about each undo, so the user sees what was removed (or could not be). */
-  onUndo?: (title: string, error?: unknown) => void
+  onUndo?: (step: Step, error?: unknown) => void
+  /** Where what the steps make is recorded, under this machine's name. */
+  ledger?: {readonly book: CreationLedger; readonly machine: string}
 }
 
 /**
@@ -29,6 +38,7 @@ export async function runSteps(steps: readonly Step[], options: RunStepsOptions)
       options.signal.throwIfAborted()
       // Entered before run(): a step that fails halfway may already have made something.
       entered.push(step)
+      if (step.makes) options.ledger?.book.record({machine: options.ledger.machine, made: step.makes})
       await step.run(options.signal)
     }
   } catch (error) {
@@ -42,9 +52,10 @@ async function undoAll(steps: Step[], options: RunStepsOptions): Promise<void> {
     if (!step.undo) continue
     try {
       await step.undo()
-      options.onUndo?.(step.title)
+      if (step.makes) options.ledger?.book.forget({machine: options.ledger.machine, made: step.makes})
+      options.onUndo?.(step)
     } catch (error) {
-      options.onUndo?.(step.title, error)
+      options.onUndo?.(step, error)
     }
   }
 }

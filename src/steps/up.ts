@@ -127,7 +127,8 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
     signal: services.signal,
     // Only a machine this run created is ever removed; an existing one is left as it is.
     rollback: create !== undefined && options.destroyOnError,
-    onUndo: (title, error) => (error ? out.warn(`could not undo "${title}": ${String(error)}`) : out.info(`undone: ${title}`)),
+    onUndo: (step, error) => (error ? out.warn(`could not undo "${step.title}": ${String(error)}`) : out.info(step.makes ? `removed ${step.makes}` : `undone: ${step.title}`)),
+    ledger: {book: services.ledger, machine: machine.name},
   })
   if (cloudInitFailure) throw cloudInitFailure
 }

@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 
+import {CreationLedger, describeLeftovers} from '../../../src/steps/ledger.js'
 import {runSteps, type Step} from '../../../src/steps/run-steps.js'
 
 type Log = string[]
@@ -54,7 +55,7 @@ describe('steps/run-steps', () => {
       runSteps([step(log, 'a'), step(log, 'b', {noUndo: true}), step(log, 'c', {fail: true}), step(log, 'd')], {
         signal: new AbortController().signal,
         rollback: true,
-        onUndo: (title, e) => undone.push([title, e]),
+        onUndo: (s, e) => undone.push([s.title, e]),
       }),
     )
     expect((error as Error).message).to.equal('c failed')
@@ -72,7 +73,7 @@ describe('steps/run-steps', () => {
       runSteps([step(log, 'a'), step(log, 'b', {undoFails: true}), step(log, 'c', {fail: true, undoFails: true})], {
         signal: new AbortController().signal,
         rollback: true,
-        onUndo: (title, e) => undone.push([title, e === undefined ? undefined : (e as Error).message]),
+        onUndo: (s, e) => undone.push([s.title, e === undefined ? undefined : (e as Error).message]),
       }),
     )
     expect((error as Error).message).to.equal('c failed')
@@ -109,5 +110,53 @@ describe('steps/run-steps', () => {
     const error = await rejection(runSteps([step(log, 'a')], {signal: controller.signal, rollback: true}))
     expect((error as Error).message).to.equal('Interrupted.')
     expect(log).to.deep.equal([])
+  })
+})
+
+describe('steps/run-steps with a ledger', () => {
+  it('records what a step makes before it runs, keeps it on success, forgets it once undone', async () => {
+    const book = new CreationLedger()
+    const made = (title: string, makes: string, fail = false): Step => ({
+      title,
+      makes,
+      run: async () => {
+        // Recorded before run: a step cut off halfway may already have made its thing.
+        expect(book.remaining().map((e) => e.made)).to.include(makes)
+        if (fail) throw new Error(`${title} failed`)
+      },
+      undo: async () => undefined,
+    })
+    await runSteps([made('a', 'volume a')], {signal: new AbortController().signal, rollback: true, ledger: {book, machine: 'web'}})
+    expect(book.remaining()).to.deep.equal([{machine: 'web', made: 'volume a'}])
+    await runSteps([made('b', 'volume b'), made('c', 'domain c', true)], {signal: new AbortController().signal, rollback: true, ledger: {book, machine: 'db'}}).catch(() => undefined)
+    expect(book.remaining()).to.deep.equal([{machine: 'web', made: 'volume a'}])
+  })
+
+  it('a rollback that cannot undo a step leaves it in the ledger', async () => {
+    const book = new CreationLedger()
+    const steps: Step[] = [
+      {title: 'a', makes: 'volume a', run: async () => undefined, undo: async () => Promise.reject(new Error('libvirt is gone'))},
+      {title: 'b', makes: 'domain b', run: async () => Promise.reject(new Error('boom')), undo: async () => undefined},
+    ]
+    await runSteps(steps, {signal: new AbortController().signal, rollback: true, ledger: {book, machine: 'web'}}).catch(() => undefined)
+    expect(book.remaining()).to.deep.equal([{machine: 'web', made: 'volume a'}])
+  })
+})
+
+describe('steps/ledger describeLeftovers', () => {
+  it('lists what is left per machine and the command that removes it', () => {
+    expect(
+      describeLeftovers([
+        {machine: 'web', made: 'overlay volume w.qcow2'},
+        {machine: 'db', made: 'overlay volume d.qcow2'},
+        {machine: 'web', made: 'seed ISO volume w-seed.iso'},
+      ]),
+    ).to.deep.equal([
+      'Left behind by this command:',
+      '  web: overlay volume w.qcow2, seed ISO volume w-seed.iso',
+      '  db: overlay volume d.qcow2',
+      '`vm destroy -f web db` removes them (`vm up` also clears leftover volumes before it creates a machine).',
+    ])
+    expect(describeLeftovers([])).to.deep.equal(['Nothing this command made is left behind.'])
   })
 })
