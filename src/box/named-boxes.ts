@@ -68,8 +68,8 @@ export async function listNamedBoxes(home: VmHome): Promise<NamedBox[]> {
   const files = await readdir(registryDir(home)).catch(() => [] as string[])
   const boxes = await Promise.all(
     files
-      .filter((file) => file.endsWith('.json'))
-      .map(async (file) => parse(await readFile(join(registryDir(home), file), 'utf8').catch(() => ''))),
+      .filter((file) => file.endsWith('.json') && BOX_NAME.test(file.slice(0, -'.json'.length)))
+      .map((file) => readNamedBox(home, file.slice(0, -'.json'.length))),
   )
   return boxes.filter((box): box is NamedBox => box !== undefined).sort((a, b) => a.name.localeCompare(b.name))
 }

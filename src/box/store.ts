@@ -2,6 +2,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {VmError} from '../errors.js'
 import type {VmHome} from '../home.js'
 import {writeFileAtomic} from '../util/atomic-write.js'
 import {isHexDigest, type DigestAlgorithm} from './types.js'
@@ -66,7 +67,7 @@ export function boxCacheRoot(home: VmHome): string {
   return join(home.cacheDir, 'boxes')
 }
 
-/** Every complete entry. Entries with a missing, unparsable or inconsistent meta.json or image are skipped. */
+/** Every complete entry. Entries without meta.json (not committed) or without their image are skipped; a damaged meta.json is an error naming it. */
 export async function listEntries(root: string): Promise<CacheEntry[]> {
   const base = join(root, 'sha256')
   const names = await readdir(base).catch((error: NodeJS.ErrnoException) => {
@@ -78,13 +79,28 @@ export async function listEntries(root: string): Promise<CacheEntry[]> {
 }
 
 async function readEntry(dir: string, name: string): Promise<CacheEntry | undefined> {
+  const metaPath = join(dir, 'meta.json')
+  let text: string
+  try {
+    text = await readFile(metaPath, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined // not committed yet
+    throw error
+  }
+  // meta.json is only ever written whole (atomically), so one that does not parse was damaged
+  // (a disk error, a hand edit): never read it as "no entry", which would forget its pool volumes.
   let meta: unknown
   try {
-    meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'))
+    meta = JSON.parse(text)
   } catch {
-    return undefined // not committed yet, or damaged: a new download of the same bytes rewrites it
+    meta = undefined
   }
-  if (!isMeta(meta) || meta.sha256 !== name) return undefined
+  if (!isMeta(meta) || meta.sha256 !== name) {
+    throw new VmError(`The box cache record ${metaPath} is damaged.`, {
+      code: 'CACHE_RECORD_DAMAGED',
+      hint: `Look at it, then remove the entry with \`rm -r ${dir}\`: the box is downloaded again on next use.`,
+    })
+  }
   const imagePath = join(dir, 'image')
   const info = await stat(imagePath).catch(() => undefined)
   // A size check is cheap and catches a truncated or replaced file.

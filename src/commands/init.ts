@@ -1,10 +1,11 @@
-import {appendFile, readdir, readFile, writeFile} from 'node:fs/promises'
+import {appendFile, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {Flags} from '@oclif/core'
 
 import {VmCommand} from '../base-command.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
 import {VmError} from '../errors.js'
 import {BOX_NAME_PATTERN} from '../vmfile/schema.js'
 
@@ -28,7 +29,7 @@ export default class Init extends VmCommand {
     const text = flags.box === undefined ? template : template.replaceAll(/^( *)box: .*$/gm, `$1box: ${flags.box}`)
     const target = join(process.cwd(), 'Vmfile')
     try {
-      await writeFile(target, text, {flag: flags.force ? 'w' : 'wx'})
+      await writeFileAtomic(target, text, 0o644, {replace: flags.force === true})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       throw new VmError('A Vmfile already exists here.', {code: 'VMFILE_EXISTS', hint: 'Edit it, or run `vm init --force` to start over.'})

@@ -1,12 +1,12 @@
 import {randomBytes} from 'node:crypto'
-import {open, rename, rm} from 'node:fs/promises'
+import {link, open, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
 /**
  * Writes a file so that readers see the old content or the new, never a torn one, even after a
  * crash: a temp file in the same folder, fsync, rename over the target, fsync of the folder.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, options: {replace?: boolean} = {}): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   const handle = await open(temp, 'wx', mode)
   try {
@@ -19,11 +19,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
   await handle.close()
   try {
-    await rename(temp, path)
+    // link() fails with EEXIST instead of replacing: a new file, all or nothing, never clobbering.
+    if (options.replace === false) await link(temp, path)
+    else await rename(temp, path)
   } catch (error) {
     await rm(temp, {force: true})
     throw error
   }
+  if (options.replace === false) await rm(temp, {force: true})
   await syncDir(dirname(path))
 }
 

@@ -28,6 +28,10 @@ describe('box/named-boxes: what `vm box add` remembers', () => {
       await mkdir(join(home.dataDir, 'boxes'), {recursive: true})
       await writeFile(join(home.dataDir, 'boxes', 'bad.json'), '{"name": "bad"')
       expect((await rejection(() => readNamedBox(home, 'bad'))).code).to.equal('BOX_RECORD_INVALID')
+      // A listing names the damaged record too, rather than showing the boxes without it.
+      const listed = await rejection(() => listNamedBoxes(home))
+      expect(listed.code).to.equal('BOX_RECORD_INVALID')
+      expect(listed.detail).to.equal(join(home.dataDir, 'boxes', 'bad.json'))
     } finally {
       await cleanup()
     }

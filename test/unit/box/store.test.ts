@@ -3,6 +3,8 @@ import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import type {VmError} from '../../../src/errors.js'
+
 import {
   commitEntry,
   createTempPath,
@@ -83,21 +85,28 @@ describe('box/cache', () => {
     expect(await findNewestByUrl(root, 'https://example.org/none.img')).to.equal(undefined)
   })
 
-  it('ignores entries whose meta.json is missing or damaged, or whose image is gone or the wrong size', async () => {
+  it('ignores entries whose meta.json is missing (not committed), or whose image is gone or the wrong size', async () => {
     const good = await put(fakeImage(100, 'good'))
     const noMeta = join(root, 'sha256', sha256('no meta'))
     await mkdir(noMeta, {recursive: true})
     await writeFile(join(noMeta, 'image'), 'no meta')
-    const damaged = join(root, 'sha256', sha256('damaged'))
-    await mkdir(damaged, {recursive: true})
-    await writeFile(join(damaged, 'meta.json'), '{"sha256": ')
-    const empty = join(root, 'sha256', sha256('null'))
-    await mkdir(empty, {recursive: true})
-    await writeFile(join(empty, 'meta.json'), 'null')
     const truncated = await put(fakeImage(100, 'truncated'))
     await writeFile(join(truncated.dir, 'meta.json'), JSON.stringify({...truncated.meta, size: 200}))
     expect((await listEntries(root)).map((entry) => entry.meta.sha256)).to.deep.equal([good.meta.sha256])
   })
+
+  for (const [what, text] of [['cut off', '{"sha256": '], ['null', 'null'], ['of another entry', JSON.stringify({sha256: 'ab'.repeat(32)})]]) {
+    it(`a meta.json that is ${what} is an error naming the file, never "no entry"`, async () => {
+      await put(fakeImage(100, 'good'))
+      const damaged = join(root, 'sha256', sha256('damaged'))
+      await mkdir(damaged, {recursive: true})
+      await writeFile(join(damaged, 'meta.json'), text!)
+      const error = await listEntries(root).then(() => undefined, (e: unknown) => e as VmError)
+      expect(error?.code).to.equal('CACHE_RECORD_DAMAGED')
+      expect(error?.message).to.equal(`The box cache record ${join(damaged, 'meta.json')} is damaged.`)
+      expect(error?.hint).to.contain(`rm -r ${damaged}`)
+    })
+  }
 
   it('writes meta.json as complete JSON ending in a newline', async () => {
     const entry = await put(fakeImage(10))
