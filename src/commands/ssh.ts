@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {VmCommand} from '../base-command.js'
 import {VmError} from '../errors.js'
 import {inspectMachine} from '../machine/inspect.js'
-import {selectOneMachine} from '../machine/project.js'
+import {requireProjectKey, selectOneMachine} from '../machine/project.js'
 import {sshTarget} from '../machine/ssh-target.js'
 import {sshArgs} from '../ssh/ssh-args.js'
 
@@ -34,6 +34,7 @@ export default class Ssh extends VmCommand {
         hint: `Run \`vm up ${machine.name}\`.`,
       })
     }
+    await requireProjectKey(project, [machine.name])
     const target = sshTarget(project, status.domain, status.ip)
     const tty = command.length === 0 && Boolean(process.stdin.isTTY)
     const result = await services.runner.run('ssh', sshArgs(target, {command, tty}), {stdio: 'inherit'})

@@ -39,6 +39,20 @@ export async function ensureStateDir(project: Project): Promise<void> {
 }
 
 /**
+ * vm logs in to existing MACHINES with the project's key; when `.vm/` was deleted (a `git clean
+ * -x`, say) that key is gone and nothing can bring it back. Say so at once rather than let SSH
+ * time out. The machines themselves are intact and libvirt still lists them.
+ */
+export async function requireProjectKey(project: Project, machines: readonly string[]): Promise<void> {
+  if (machines.length === 0) return
+  if (await readFile(project.paths.privateKey).then(() => true, () => false)) return
+  throw new VmError(`The project's key ${project.paths.privateKey} is gone (was .vm/ deleted?), so vm cannot log in to ${machines.join(', ')}.`, {
+    code: 'PROJECT_KEY_MISSING',
+    hint: `The machines are still there (\`vm status\`). \`vm destroy -f ${machines.join(' ')}\` then \`vm up\` makes them again with a new key; their disks are lost.`,
+  })
+}
+
+/**
  * The machines a command acts on: the named ones in the order given, or all of them. An unknown
  * name is a usage error that lists the known ones.
  */

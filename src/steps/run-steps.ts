@@ -1,3 +1,4 @@
+import {VmError} from '../errors.js'
 import type {CreationLedger} from './ledger.js'
 
 /** One unit of work that can be taken back. */
@@ -25,6 +26,10 @@ export type RunStepsOptions = {
   onUndo?: (step: Step, error?: unknown) => void
   /** Where what the steps make is recorded, under this machine's name. */
   ledger?: {readonly book: CreationLedger; readonly machine: string}
+  /** Test hook: fail right after the step whose title starts with this. */
+  faultAfter?: string
+  /** Test hook: after the step whose title starts with this, wait until aborted (or killed). */
+  hangAfter?: string
 }
 
 /**
@@ -40,10 +45,21 @@ export async function runSteps(steps: readonly Step[], options: RunStepsOptions)
       entered.push(step)
       if (step.makes) options.ledger?.book.record({machine: options.ledger.machine, made: step.makes})
       await step.run(options.signal)
+      await injectFault(step, options)
     }
   } catch (error) {
     if (options.rollback) await undoAll(entered.reverse(), options)
     throw error
+  }
+}
+
+async function injectFault(step: Step, options: RunStepsOptions): Promise<void> {
+  if (options.faultAfter && step.title.startsWith(options.faultAfter)) {
+    throw new VmError(`Fault injected after "${step.title}" (VM_TEST_FAULT_AFTER).`, {code: 'INJECTED_FAULT'})
+  }
+  if (options.hangAfter && step.title.startsWith(options.hangAfter)) {
+    process.stderr.write(`hanging after "${step.title}" (VM_TEST_HANG_AFTER)\n`)
+    await new Promise((_, reject) => options.signal.addEventListener('abort', () => reject(options.signal.reason as Error), {once: true}))
   }
 }
 

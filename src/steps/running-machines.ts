@@ -4,7 +4,7 @@ import type {Project} from '../machine/project.js'
 import {sshTarget} from '../machine/ssh-target.js'
 import type {Services} from '../services.js'
 import type {SshTarget} from '../ssh/ssh-args.js'
-import {selectMachines} from '../machine/project.js'
+import {requireProjectKey, selectMachines} from '../machine/project.js'
 import type {MachineConfig} from '../vmfile/types.js'
 
 /**
@@ -32,5 +32,6 @@ export async function requireRunning(services: Services, project: Project, machi
       hint: `Run \`vm up ${stopped.map((s) => s.name).join(' ')}\` first.`,
     })
   }
+  await requireProjectKey(project, statuses.map((s) => s.name))
   return statuses.map((s, i) => ({machine: machines[i]!, domain: s.domain, ip: s.ip!, target: sshTarget(project, s.domain, s.ip!)}))
 }

@@ -3,7 +3,7 @@ import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js
 import {hostArch} from '../box/catalog.js'
 import {ensureNetwork, ensurePool, inspectAccelerator} from '../machine/host.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
-import {ensureProjectState, type Project} from '../machine/project.js'
+import {ensureProjectState, requireProjectKey, type Project} from '../machine/project.js'
 import type {Services} from '../services.js'
 import {formatSize} from '../vmfile/size.js'
 import type {BoxSource, MachineConfig} from '../vmfile/types.js'
@@ -12,7 +12,7 @@ import {createMachineSteps} from './create-machine.js'
 import {prepareBox, type PreparedBox} from './prepare-box.js'
 import {machineOutput, type Output} from '../ui/output.js'
 import {describeDrift} from './config-drift.js'
-import {runSteps, type Step} from './run-steps.js'
+import {runSteps, type RunStepsOptions, type Step} from './run-steps.js'
 import {settleAll} from './settle.js'
 import {afterBoot, type ProvisionWhen, type RunningMachine} from './after-boot.js'
 import {checkEnvironment} from './check-environment.js'
@@ -43,6 +43,7 @@ export async function upMachines(services: Services, project: Project, machines:
   const statuses = await Promise.all(machines.map((m) => inspectMachine(virsh, project.dir, m.name)))
   const toCreate = machines.filter((_, i) => statuses[i]!.state === 'not_created')
   const toStart = machines.filter((_, i) => statuses[i]!.state !== 'running')
+  await requireProjectKey(project, statuses.filter((s) => s.state !== 'not_created').map((s) => s.name))
   await ensureNetwork(virsh, libvirt.network, out.info)
   const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart})
   const userConfigs = await prepareUserConfigs(services, project, toCreate)
@@ -105,7 +106,11 @@ async function prepareCreation(services: Services, project: Project, toCreate: r
 async function upOne(services: Services, project: Project, machine: MachineConfig, status: MachineStatus, create: Step[] | undefined, options: UpOptions): Promise<void> {
   const out = machineOutput(services.out, machine.name)
   if (status.state === 'running') {
-    out.info(`already running${status.ip ? ` at ${status.ip}` : ''}; nothing to do.`)
+    // Running is not ready: an `up` killed halfway (or libvirtd restarted under it) leaves a
+    // machine that may still be booting. Checking costs one SSH round trip when it is ready.
+    out.info(`already running${status.ip ? ` at ${status.ip}` : ''}; checking that it is ready`)
+    const [, wait] = bootMachine(services, project, machine, status, out, Date.now(), options)
+    await runSteps([wait!], {signal: services.signal, rollback: false})
     return
   }
   if (!create && !STARTABLE.includes(status.state)) {
@@ -125,6 +130,7 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
   const boot = bootMachine(services, project, machine, status, out, started, {...options, onCloudInitFailure: (error) => (cloudInitFailure = error)})
   await runSteps([...(create ?? []), ...boot], {
     signal: services.signal,
+    ...testFaults(services.env),
     // Only a machine this run created is ever removed; an existing one is left as it is.
     rollback: create !== undefined && options.destroyOnError,
     onUndo: (step, error) => (error ? out.warn(`could not undo "${step.title}": ${String(error)}`) : out.info(step.makes ? `removed ${step.makes}` : `undone: ${step.title}`)),
@@ -167,5 +173,16 @@ function checkDiskSize(machine: MachineConfig, box: PreparedBox): void {
       exitCode: 2,
       hint: `Set \`disk: ${needed}\` or more in the Vmfile.`,
     })
+  }
+}
+
+/**
+ * Test hooks for the fault-injection tests: VM_TEST_FAULT_AFTER fails `up` right after the step
+ * whose title starts with it, VM_TEST_HANG_AFTER makes it wait there until interrupted (for kill -9).
+ */
+function testFaults(env: NodeJS.ProcessEnv): Pick<RunStepsOptions, 'faultAfter' | 'hangAfter'> {
+  return {
+    ...(env.VM_TEST_FAULT_AFTER ? {faultAfter: env.VM_TEST_FAULT_AFTER} : {}),
+    ...(env.VM_TEST_HANG_AFTER ? {hangAfter: env.VM_TEST_HANG_AFTER} : {}),
   }
 }

@@ -1,3 +1,6 @@
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
@@ -10,8 +13,11 @@ const IP = '192.168.122.46'
 describe('vm ssh', () => {
   const current = useProject(VMFILE)
   let project: Project
-  beforeEach(() => {
+  beforeEach(async () => {
     project = current()
+    // The key vm made on the machine's first up (its contents do not matter to the fake ssh).
+    await mkdir(join(project.dir, '.vm'), {recursive: true})
+    await writeFile(join(project.dir, '.vm/id_ed25519'), 'key\n', {mode: 0o600})
   })
 
   /** The exact ssh command line for beta: pinned host key under the domain's name, never a shell. */
@@ -68,6 +74,17 @@ describe('vm ssh', () => {
     expect(result.stderr).to.equal('')
     expect(result.exitCode).to.equal(0)
     expect(result.calls.map((c) => c.argv)).to.deep.equal(calls.map((c) => c.argv))
+  })
+
+  it('says the project key is gone (.vm/ deleted) at once, instead of letting ssh fail', async () => {
+    await rm(join(project.dir, '.vm'), {recursive: true})
+    const result = await vm(project, ['ssh', 'beta', '--', 'true'], betaRunning())
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr).to.equal(
+      `Error: The project's key ${project.dir}/.vm/id_ed25519 is gone (was .vm/ deleted?), so vm cannot log in to beta.\n` +
+        'Hint: The machines are still there (`vm status`). `vm destroy -f beta` then `vm up` makes them again with a new key; their disks are lost.\n',
+    )
+    expect(result.calls.map((c) => c.argv[0])).to.deep.equal(['virsh', 'virsh', 'virsh'])
   })
 
   it('refuses a machine that is not created, with the command that makes it (exit 1)', async () => {

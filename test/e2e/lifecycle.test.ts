@@ -190,10 +190,11 @@ describe('vm lifecycle on real libvirt', function () {
     expect(ssh.stdout.trim(), ssh.stderr).to.equal('alpha')
   })
 
-  it('says so when up finds a machine already running', async function () {
+  it('says so when up finds a machine already running, and checks that it is ready', async function () {
     const result = await run(['up', 'alpha'])
     expect(result.exitCode).to.equal(0)
-    expect(result.stdout).to.match(/^alpha: already running at [\d.]+; nothing to do\.$/m)
+    expect(result.stdout).to.match(/^alpha: already running at [\d.]+; checking that it is ready$/m)
+    expect(result.stdout).to.match(/^alpha: cloud-init done \(/m)
   })
 
   it('keeps data across halt and up', async function () {
