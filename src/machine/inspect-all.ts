@@ -1,6 +1,7 @@
 import {access} from 'node:fs/promises'
 
 import {parseDomainFacts} from '../libvirt/domain-facts.js'
+import {inspectSuspended} from '../libvirt/managed-save.js'
 import type {Virsh} from '../libvirt/virsh.js'
 
 /** One machine vm made on this libvirt host, whichever project it belongs to. */
@@ -25,8 +26,9 @@ export async function inspectAllMachines(virsh: Virsh): Promise<ManagedMachine[]
     const xml = await virsh.domainXml(domain)
     const facts = xml === undefined ? undefined : parseDomainFacts(xml)
     if (!facts?.owner) continue
-    const state = await virsh.domainState(domain)
-    if (state === undefined) continue
+    const libvirtState = await virsh.domainState(domain)
+    if (libvirtState === undefined) continue
+    const state = (await inspectSuspended(virsh, {state: libvirtState, domain})) ? 'suspended' : libvirtState
     const ip = state === 'running' && facts.mac && facts.network ? ((await virsh.dhcpLeases(facts.network, facts.mac)).at(-1)?.ip ?? null) : null
     const projectExists = await access(facts.owner.projectDir).then(() => true, () => false)
     machines.push({name: facts.owner.machine, project: facts.owner.projectDir, state, ip, domain, projectExists})

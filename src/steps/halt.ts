@@ -1,3 +1,4 @@
+import {inspectSuspended} from '../libvirt/managed-save.js'
 import {inspectMachine} from '../machine/inspect.js'
 import type {Project} from '../machine/project.js'
 import type {Services} from '../services.js'
@@ -25,7 +26,8 @@ async function haltOne(services: Services, project: Project, machine: MachineCon
   const out = machineOutput(services.out, machine.name)
   const {state, domain} = await inspectMachine(virsh, project.dir, machine.name)
   if (state === 'not_created' || state === 'shutoff') {
-    out.info(state === 'shutoff' ? 'already halted.' : 'not created; nothing to halt.')
+    const suspended = await inspectSuspended(virsh, {state, domain})
+    out.info(suspended ? 'suspended; `vm resume` or `vm up` continues it.' : state === 'shutoff' ? 'already halted.' : 'not created; nothing to halt.')
     return
   }
   const started = Date.now()

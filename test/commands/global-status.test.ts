@@ -7,7 +7,7 @@ describe('vm global-status', () => {
   const current = useProject('box: debian-12\nmachines:\n  alpha: {}\n')
 
   /** alpha of this project runs; "other" belongs to another tool; web's project folder was deleted. */
-  function scenario(project: Project) {
+  function scenario(project: Project, webSaved = false) {
     const alpha = domainName(project.dir, 'alpha')
     const gone = {...project, dir: '/nonexistent/gone-project'}
     const web = domainName(gone.dir, 'web')
@@ -20,6 +20,7 @@ describe('vm global-status', () => {
       {argv: virsh('dumpxml', 'other'), stdout: "<domain type='kvm'><name>other</name><uuid>0b7e4d8c-2222-4333-8444-a55566677788</uuid></domain>\n"},
       {argv: virsh('dumpxml', web), stdout: domainXml(gone, 'web')},
       {argv: virsh('domstate', web), stdout: 'shut off\n\n'},
+      {argv: virsh('dominfo', web), stdout: `Id:             -\nName:           ${web}\nState:          shut off\nManaged save:   ${webSaved ? 'yes' : 'no'}\n\n`},
     ]
   }
 
@@ -40,5 +41,11 @@ describe('vm global-status', () => {
     expect(result.stdout).to.match(/^NAME +STATE +IP +PROJECT$/m)
     expect(result.stdout).to.match(/^alpha +running +192\.168\.122\.45 +\//m)
     expect(result.stdout).to.match(/^web +shutoff +- +\/nonexistent\/gone-project \(folder gone\)$/m)
+  })
+
+  it('shows a managed-saved machine as suspended, not as shut off', async () => {
+    const project = current()
+    const result = await vm(project, ['global-status'], scenario(project, true))
+    expect(result.stdout).to.match(/^web +suspended +- +\/nonexistent\/gone-project \(folder gone\)$/m)
   })
 })

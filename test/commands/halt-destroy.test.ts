@@ -29,6 +29,7 @@ describe('vm halt and vm destroy', () => {
     const calls = [
       {argv: virsh('domstate', beta), stdout: 'shut off\n\n'},
       {argv: virsh('dumpxml', beta), stdout: domainXml(project, 'beta')},
+      {argv: virsh('dominfo', beta), stdout: 'State:          shut off\nManaged save:   no\n\n'},
     ]
     const result = await vm(project, ['halt', 'beta'], calls)
     expect(result.stderr).to.equal('')
