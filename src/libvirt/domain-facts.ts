@@ -9,6 +9,9 @@ export type DomainFacts = {
   /** Our ownership data; undefined for a domain vm did not create. */
   readonly owner?: {readonly projectDir: string; readonly machine: string}
   readonly serialLogPath?: string
+  /** What the domain is defined with (vm reload compares them with the Vmfile). */
+  readonly cpus?: number
+  readonly memoryBytes?: number
   /** Every NIC libvirt knows of, first (the one vm reaches the machine through) first. */
   readonly interfaces: readonly {readonly mac?: string; readonly network?: string; readonly bridge?: string}[]
 }
@@ -25,6 +28,7 @@ export function parseDomainFacts(xml: string): DomainFacts {
     network: attr(child(iface, 'source'), 'network'),
     owner: parseOwner(child(domain, 'metadata')),
     serialLogPath: attr(child(serial, 'log'), 'file'),
+    ...sizes(domain),
     interfaces: ifaces.map((nic) => {
       const [mac, network, bridge] = [attr(child(nic, 'mac'), 'address')?.toLowerCase(), attr(child(nic, 'source'), 'network'), attr(child(nic, 'source'), 'bridge')]
       return {...(mac ? {mac} : {}), ...(network ? {network} : {}), ...(bridge ? {bridge} : {})}
@@ -46,6 +50,18 @@ function parseOwner(metadata: XmlNode | undefined): DomainFacts['owner'] {
     if (projectDir !== undefined && machine !== undefined) return {projectDir, machine}
   }
   return undefined
+}
+
+/** vcpu and memory (libvirt writes KiB unless told otherwise). */
+function sizes(domain: XmlNode): {cpus?: number; memoryBytes?: number} {
+  const cpus = Number(text(domain.vcpu))
+  const memory = Number(text(domain.memory))
+  const unit = attr(domain.memory, 'unit') ?? 'KiB'
+  const scale = {b: 1, bytes: 1, KiB: 1024, k: 1024, MiB: 2 ** 20, M: 2 ** 20, GiB: 2 ** 30, G: 2 ** 30}[unit]
+  return {
+    ...(Number.isInteger(cpus) && cpus > 0 ? {cpus} : {}),
+    ...(Number.isFinite(memory) && memory > 0 && scale ? {memoryBytes: memory * scale} : {}),
+  }
 }
 
 function first(node: unknown, name: string): XmlNode | undefined {

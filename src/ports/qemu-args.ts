@@ -84,6 +84,19 @@ export function parseForwardsFromDomainXml(xml: string): PortForward[] {
   return forwards
 }
 
+/** The MAC of the forwarding NIC in `virsh dumpxml` output; undefined when the domain has none. */
+export function parseForwardMacFromDomainXml(xml: string): string | undefined {
+  const domain = parseXml(xml).domain
+  if (!isNode(domain)) return undefined
+  for (const arg of qemuArgs(domain)) {
+    const options = arg.split(',')
+    if (options[0] === 'virtio-net-pci' && options.includes(`netdev=${FORWARD_NETDEV_ID}`)) {
+      return options.find((o) => o.startsWith('mac='))?.slice('mac='.length)
+    }
+  }
+  return undefined
+}
+
 /** Reads back exactly the rules hostfwdRule writes (an explicit guest address is tolerated). */
 function parseHostfwdRule(rule: string): PortForward | undefined {
   const match = /^(tcp|udp):([0-9.]+):([0-9]+)-(?:[0-9.]+)?:([0-9]+)$/.exec(rule)

@@ -17,6 +17,8 @@ const OURS = {
   network: 'default',
   owner: {projectDir: '/home/ana/shop', machine: 'web'},
   serialLogPath: `/var/log/libvirt/qemu/${FIXTURE_DOMAIN}-serial.log`,
+  cpus: 2,
+  memoryBytes: 2 ** 30,
   interfaces: [{mac: '52:54:00:ab:cd:ef', network: 'default'}],
 }
 
@@ -45,6 +47,8 @@ describe('libvirt/domain-facts', () => {
       network: 'default',
       owner: undefined,
       serialLogPath: undefined,
+      cpus: 1,
+      memoryBytes: 64 * 2 ** 20,
       interfaces: [{mac: '52:54:00:aa:bb:cc', network: 'default'}],
     })
     expect(parseDomainFacts(fixture('dumpxml-ours.txt').replace("'52:54:00:ab:cd:ef'", "'52:54:00:AB:CD:EF'")).mac).to.equal('52:54:00:ab:cd:ef')
@@ -75,6 +79,8 @@ describe('libvirt/domain-facts', () => {
       network: spec.network,
       owner: {projectDir: HOSTILE_PROJECT, machine: 'web'},
       serialLogPath: spec.serialLogPath,
+      cpus: spec.cpus,
+      memoryBytes: spec.memoryBytes,
       interfaces: [{mac: spec.mac, network: spec.network}],
     })
   })
