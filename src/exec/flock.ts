@@ -19,12 +19,14 @@ export type HeldFlock = {
 const BUSY_EXIT = 75
 
 /**
- * Takes the lock on PATH (created if missing). Without WAIT, resolves 'busy' at once when
- * another process holds it; with WAIT, waits until it is free or SIGNAL aborts.
+ * Takes the lock on PATH (created if missing), exclusive unless SHARED (shared holders exclude
+ * only exclusive ones). Without WAIT, resolves 'busy' at once when another process holds it in a
+ * conflicting mode; with WAIT, waits until it is free or SIGNAL aborts.
  */
-export async function acquireFlock(path: string, options: {wait: boolean; signal?: AbortSignal}): Promise<HeldFlock | 'busy'> {
+export async function acquireFlock(path: string, options: {wait: boolean; shared?: boolean; signal?: AbortSignal}): Promise<HeldFlock | 'busy'> {
   options.signal?.throwIfAborted()
-  const child = spawn('flock', ['--no-fork', ...(options.wait ? [] : ['--nonblock', '--conflict-exit-code', String(BUSY_EXIT)]), path, 'cat'], {
+  const mode = options.shared ? ['--shared'] : []
+  const child = spawn('flock', ['--no-fork', ...mode, ...(options.wait ? [] : ['--nonblock', '--conflict-exit-code', String(BUSY_EXIT)]), path, 'cat'], {
     // Its own process group: the Ctrl-C the terminal sends to vm must not end the lock while vm
     // is still undoing what it made.
     detached: true,
