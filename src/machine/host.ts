@@ -8,14 +8,28 @@ import type {Virsh} from '../libvirt/virsh.js'
 import type {AcceleratorFacts} from './accelerator.js'
 
 /** The storage pool exists and runs; created (dir type, autostarted) on first use. Idempotent. */
-export async function ensurePool(virsh: Virsh, settings: LibvirtSettings): Promise<void> {
+export async function ensurePool(virsh: Virsh, settings: LibvirtSettings, log: (line: string) => void = () => undefined): Promise<void> {
   const info = await virsh.poolInfo(settings.pool)
   if (!info) {
     await virsh.definePool(settings.pool, settings.poolPath)
     await virsh.buildPool(settings.pool)
     await virsh.autostartPool(settings.pool)
   }
+  if (info?.State === 'running' && settings.local && !(await exists(settings.poolPath))) {
+    // Deleted behind libvirt's back: it still lists the volumes that were there. Stopping,
+    // building and starting the pool makes the folder again and forgets them; boxes are then
+    // imported again, and machines whose disks were there say so when started.
+    log(`The folder of libvirt pool ${settings.pool} (${settings.poolPath}) is gone; making it again.`)
+    await virsh.run(['pool-destroy', settings.pool])
+    await virsh.buildPool(settings.pool)
+    await virsh.startPool(settings.pool)
+    return
+  }
   if (info?.State !== 'running') await virsh.startPool(settings.pool)
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false)
 }
 
 /**

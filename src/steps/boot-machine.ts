@@ -28,7 +28,7 @@ export function bootMachine(services: Services, project: Project, machine: Machi
   const {virsh} = services
   const domain = status.domain
   const milestone = (text: string) => out.info(`${text} (${formatSeconds(Date.now() - started)})`)
-  let deadline: Deadline
+  let deadline: Deadline | undefined
   let serialLogPath: string | undefined
   return [
     {
@@ -48,6 +48,8 @@ export function bootMachine(services: Services, project: Project, machine: Machi
       title: 'wait for the machine to be ready',
       run: async (signal) => {
         try {
+          // Set by the start step; a machine found running (up's readiness check) starts the clock here.
+          deadline ??= deadlineIn(options.timeoutSeconds)
           const facts = (await inspectMachine(virsh, project.dir, machine.name)).facts
           serialLogPath = facts?.serialLogPath
           if (!facts?.mac || !facts.network) throw new VmError(`libvirt domain ${domain} has no network interface vm can reach.`, {code: 'NO_NETWORK_INTERFACE'})

@@ -2,7 +2,10 @@ import {InterruptedError, VmError} from '../errors.js'
 import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js'
 import {hostArch} from '../box/catalog.js'
 import {ensureNetwork, ensurePool, inspectAccelerator} from '../machine/host.js'
+import {withHostLock} from '../machine/host-lock.js'
+import {inspectSuspended} from '../libvirt/managed-save.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
+import {overlayVolumeName} from '../machine/names.js'
 import {ensureProjectState, requireProjectKey, type Project} from '../machine/project.js'
 import type {Services} from '../services.js'
 import {formatSize} from '../vmfile/size.js'
@@ -38,6 +41,11 @@ export type UpOptions = BootOptions & {
  * provisioners) outside the rollback: a failure there keeps the machine.
  */
 export async function upMachines(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {
+  // Shared with other ups; `global-status --prune` waits for it (see host-lock.ts).
+  await withHostLock(services.home, {shared: true, signal: services.signal}, () => upLocked(services, project, machines, options))
+}
+
+async function upLocked(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {
   const {virsh, libvirt, out} = services
   await virsh.version()
   const statuses = await Promise.all(machines.map((m) => inspectMachine(virsh, project.dir, m.name)))
@@ -80,8 +88,8 @@ export async function upMachines(services: Services, project: Project, machines:
   )
   // Machines that came up are set up even when another failed; the failure is reported after.
   const upError = await upResult.then(() => undefined, (error: unknown) => error)
-  if (services.signal.aborted) throw upError ?? new InterruptedError()
   if (privateNetwork && upError) await removeProjectNetworkIfUnused(services, project).catch(() => undefined)
+  if (services.signal.aborted) throw upError ?? new InterruptedError()
   await syncProjectHosts(services, project).catch((error: unknown) => out.warn(`could not update /etc/hosts of the machines: ${String(error)}`))
   await settleAll(booted, (running) => afterBoot(services, project, running, options.provision, machineOutput(out, running.machine.name)), 'be set up')
   if (upError) throw upError
@@ -96,7 +104,7 @@ async function prepareCreation(services: Services, project: Project, toCreate: r
   const facts = await inspectAccelerator(virsh, arch, libvirt.kvmDeviceCheck)
   const types = new Map(toCreate.map((m) => [m.name, chooseDomainType(m.accelerator, facts)]))
   for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
-  await ensurePool(virsh, libvirt)
+  await ensurePool(virsh, libvirt, out.info)
   const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch)
   const plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
   for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
@@ -119,12 +127,15 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
       hint: `Wait for it to settle, or power it off with \`vm halt --force ${machine.name}\`, then run \`vm up ${machine.name}\`.`,
     })
   }
-  if (!create) await warnDrift(services, machine, status, out)
+  if (!create) {
+    await requireDisk(services, machine, status)
+    await warnDrift(services, machine, status, out)
+  }
   const started = Date.now()
   if (create) {
     out.info(`creating from box ${boxLabel(machine.box)} (${machine.cpus} CPUs, ${formatSize(machine.memoryBytes)} memory, ${formatSize(machine.diskBytes)} disk)`)
   } else {
-    out.info(`starting (was ${status.state})`)
+    out.info((await inspectSuspended(services.virsh, status)) ? 'resuming (was suspended)' : `starting (was ${status.state})`)
   }
   let cloudInitFailure: VmError | undefined
   const boot = bootMachine(services, project, machine, status, out, started, {...options, onCloudInitFailure: (error) => (cloudInitFailure = error)})
@@ -137,6 +148,17 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
     ledger: {book: services.ledger, machine: machine.name},
   })
   if (cloudInitFailure) throw cloudInitFailure
+}
+
+/** A machine whose overlay was deleted (with the pool's folder, say) cannot start; say why and how to recover. */
+async function requireDisk(services: Services, machine: MachineConfig, status: MachineStatus): Promise<void> {
+  const {virsh, libvirt} = services
+  const overlay = overlayVolumeName(status.domain)
+  if (await virsh.volumeInfo(libvirt.pool, overlay)) return
+  throw new VmError(`${machine.name}'s disk (volume ${overlay} in pool ${libvirt.pool}) is gone, so it cannot start.`, {
+    code: 'MACHINE_DISK_MISSING',
+    hint: `Its data is lost with the disk: \`vm destroy -f ${machine.name}\` then \`vm up ${machine.name}\` makes it again.`,
+  })
 }
 
 async function warnDrift(services: Services, machine: MachineConfig, status: MachineStatus, out: Output): Promise<void> {

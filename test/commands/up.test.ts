@@ -1,3 +1,6 @@
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
@@ -86,6 +89,9 @@ describe('vm up', () => {
 
   it('refuses to start a machine in a state it cannot start from, and says how to get out of it', async () => {
     project = await makeProject('box: debian-12\n')
+    // The machine exists, so its project key does too.
+    await mkdir(join(project.dir, '.vm'), {recursive: true})
+    await writeFile(join(project.dir, '.vm/id_ed25519'), 'key\n', {mode: 0o600})
     const domain = domainName(project.dir, 'default')
     const result = await vm(project, ['up'], [
       {argv: virsh('version'), stdout: 'Compiled against library: libvirt 9.0.0\n'},

@@ -1,8 +1,10 @@
+import {spawn} from 'node:child_process'
 import {mkdir, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
+import {shellQuote} from '../../src/exec/shell-quote.js'
 import {projectHash} from '../../src/machine/names.js'
 import {ROOT, TEST_POOL, domainsNamed, note, removeDebrisOfEarlierRuns, serveImage, tempDir, testImage, vm, volumesNamed, type ImageServer} from './helpers.js'
 
@@ -212,6 +214,62 @@ describe('vm lifecycle on real libvirt', function () {
     expect(up.exitCode, up.stderr).to.equal(0)
     expect(up.stdout).to.match(/^alpha: starting \(was shutoff\)$/m)
     expect((await run(['ssh', 'alpha', '--', 'cat', 'marker'])).stdout.trim()).to.equal('kept-42')
+  })
+
+  it('reload applies new CPUs and memory from the Vmfile, keeping the disk', async function () {
+    const vmfile = join(projectDir, 'Vmfile')
+    const before = await readFile(vmfile, 'utf8')
+    await writeFile(vmfile, before.replace('  alpha: {}', '  alpha: {cpus: 1, memory: 896MiB}'))
+    const reload = await run(['reload', 'alpha'])
+    note(`vm reload alpha: ${reload.seconds.toFixed(1)} s`)
+    expect(reload.exitCode, reload.stderr).to.equal(0)
+    expect(reload.stdout).to.match(/^alpha: applied: 1 CPU \(was 2\), 896 MiB memory \(was 1 GiB\)$/m)
+    expect(reload.stdout).to.match(/^alpha: cloud-init done \(/m)
+    const facts = await run(['ssh', 'alpha', '--', 'nproc; grep MemTotal /proc/meminfo; cat marker'])
+    const [cpus, memTotal, marker] = facts.stdout.trim().split('\n')
+    expect(cpus).to.equal('1')
+    expect(Number(/(\d+) kB/.exec(memTotal!)?.[1])).to.be.within(700 * 1024, 896 * 1024)
+    expect(marker).to.equal('kept-42')
+    // A change only a new machine can take is refused before anything is halted.
+    await writeFile(vmfile, before.replace('  alpha: {}', '  alpha: {cpus: 1, memory: 896MiB, private_network: dhcp}'))
+    const refused = await run(['reload', 'alpha'])
+    expect(refused.exitCode).to.equal(1)
+    expect(refused.stderr).to.match(/^Error: vm reload cannot apply every change: alpha: networks /m)
+    expect(JSON.parse((await run(['status', '--json'])).stdout)[0].state).to.equal('running')
+    await writeFile(vmfile, before.replace('  alpha: {}', '  alpha: {cpus: 1, memory: 896MiB}'))
+  })
+
+  it('suspend keeps the memory on disk; resume continues where it was', async function () {
+    // /dev/shm is memory: a file there survives a suspend, never a reboot.
+    expect((await run(['ssh', 'alpha', '--', 'echo in-memory > /dev/shm/probe'])).exitCode).to.equal(0)
+    const suspend = await run(['suspend', 'alpha'])
+    note(`vm suspend alpha: ${suspend.seconds.toFixed(1)} s`)
+    expect(suspend.exitCode, suspend.stderr).to.equal(0)
+    const status = JSON.parse((await run(['status', '--json'])).stdout) as Array<{name: string; state: string}>
+    expect(status.find((s) => s.name === 'alpha')?.state).to.equal('suspended')
+    expect((await run(['halt', 'alpha'])).stdout).to.match(/^alpha: suspended; `vm resume` or `vm up` continues it\.$/m)
+    const resume = await run(['resume', 'alpha'])
+    note(`vm resume alpha: ${resume.seconds.toFixed(1)} s`)
+    expect(resume.exitCode, resume.stderr).to.equal(0)
+    expect((await run(['ssh', 'alpha', '--', 'cat', '/dev/shm/probe'])).stdout.trim()).to.equal('in-memory')
+  })
+
+  it('vm console attaches to the serial console (a login prompt), names the escape key, and Ctrl-] leaves', async function () {
+    // virsh console needs a terminal: script(1) gives it one.
+    const command = shellQuote(['node', join(ROOT, 'bin/run.js'), 'console', 'alpha'])
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {cwd: projectDir, env: {...process.env, VM_HOME: home, VM_POOL: TEST_POOL}, stdio: ['pipe', 'pipe', 'pipe']})
+    let text = ''
+    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    for (let i = 0; i < 60 && !/login: ?$/m.test(text); i++) {
+      child.stdin!.write('\r')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    expect(text).to.contain('Connected to the serial console of alpha; press Ctrl-] to leave.')
+    expect(text).to.match(/alpha login:/)
+    child.stdin!.write('\x1d')
+    expect(await exited, text).to.equal(0)
   })
 
   it('destroys machines, leaving no domain, overlay or seed ISO, and keeps the box', async function () {
