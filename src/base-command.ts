@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 
-import {InterruptedError, VmError, renderError} from './errors.js'
+import {diskFullError, InterruptedError, VmError, renderError} from './errors.js'
 import {projectOf, type Project} from './machine/project.js'
 import {withProjectLock} from './machine/project-lock.js'
 import {createServices, type Services} from './services.js'
@@ -98,6 +98,8 @@ export abstract class VmCommand extends Command {
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
     if (this.abort.signal.aborted && !(error instanceof VmError)) error = new InterruptedError()
+    const errno = error as NodeJS.ErrnoException
+    if (!(error instanceof VmError) && errno.code === 'ENOSPC') error = diskFullError(errno.path ?? 'a file', error)
     if (error instanceof VmError) {
       process.stderr.write(`${renderError(error)}\n`)
       if (this.flagsVerbose() && error.cause instanceof Error && error.cause.stack) process.stderr.write(`${error.cause.stack}\n`)

@@ -37,6 +37,19 @@ export class InterruptedError extends VmError {
   }
 }
 
+/**
+ * A write that failed for lack of space (ENOSPC from our own files, "No space left on device"
+ * from a tool): what the user reads instead of a stack trace. WHERE names the file or tool.
+ */
+export function diskFullError(where: string, cause: unknown): VmError {
+  const folder = where.startsWith('/') ? where.slice(0, Math.max(1, where.lastIndexOf('/'))) : undefined
+  return new VmError(`The disk is full: ${where} could not be written.`, {
+    code: 'DISK_FULL',
+    hint: `Free space${folder ? ` on the disk that holds ${folder} (\`df -h ${folder}\`)` : ' (`df -h`)'}; \`vm box prune\` removes unused boxes. Then run the command again.`,
+    cause,
+  })
+}
+
 /** Renders an error the way every command prints it: message, detail, then the hint. */
 export function renderError(error: VmError): string {
   const lines = [`Error: ${error.message}`]

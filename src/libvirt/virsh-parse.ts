@@ -54,10 +54,11 @@ export function parseVolumeList(stdout: string): string[] {
     .map((line) => line.split(/\s+/)[0]!)
 }
 
-export type VirshFailure = 'not-found' | 'connect-refused' | 'no-socket' | 'permission-denied' | 'other'
+export type VirshFailure = 'not-found' | 'connect-refused' | 'no-socket' | 'permission-denied' | 'no-space' | 'other'
 
 /** Classifies virsh's stderr so callers can tell "does not exist" from "cannot reach libvirt". */
 export function classifyVirshError(stderr: string): VirshFailure {
+  if (/No space left on device/i.test(stderr)) return 'no-space'
   if (/Permission denied|authentication (failed|unavailable)|access denied|Unable to get system bus connection/i.test(stderr)) return 'permission-denied'
   if (/Failed to connect socket .*No such file or directory/i.test(stderr)) return 'no-socket'
   if (/Failed to connect socket|Connection refused|failed to connect to the hypervisor/i.test(stderr)) return 'connect-refused'

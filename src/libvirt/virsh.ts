@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {CommandFailedError, type RunOptions, type Runner} from '../exec/runner.js'
-import {VmError} from '../errors.js'
+import {diskFullError, VmError} from '../errors.js'
 import {classifyVirshError, parseDomainState, parseKeyValues, parseNameList, parseVolumeList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
 import {renderXml} from './xml.js'
 
@@ -34,6 +34,7 @@ export class Virsh {
         const failure = classifyVirshError(error.result.stderr)
         if (failure === 'no-socket' || failure === 'connect-refused') throw new LibvirtUnreachableError(this.uri, error)
         if (failure === 'permission-denied') throw new LibvirtPermissionError(this.uri, error)
+        if (failure === 'no-space') throw diskFullError(`virsh ${args[0] ?? ''}`.trim(), error)
       }
       throw error
     }

@@ -2,6 +2,7 @@ import {constants} from 'node:fs'
 import {access} from 'node:fs/promises'
 
 import {VmError} from '../errors.js'
+import {formatSize} from '../vmfile/size.js'
 import {parseGuestDomainTypes} from '../libvirt/capabilities.js'
 import type {LibvirtSettings} from '../libvirt/settings.js'
 import type {Virsh} from '../libvirt/virsh.js'
@@ -26,6 +27,30 @@ export async function ensurePool(virsh: Virsh, settings: LibvirtSettings, log: (
     return
   }
   if (info?.State !== 'running') await virsh.startPool(settings.pool)
+}
+
+/** Below this much free space in the pool, vm makes no new machine: its disk would fill at once. */
+export const MIN_POOL_FREE_BYTES = 2 ** 30
+
+/**
+ * Refuses to create machines in a pool with less than MIN_POOL_FREE_BYTES free, before anything
+ * is made: a guest whose overlay cannot grow is paused by QEMU with an I/O error, which looks like
+ * a hang. libvirt measures the space, so this holds for a remote host too.
+ */
+export async function requirePoolSpace(virsh: Virsh, settings: LibvirtSettings): Promise<void> {
+  const out = await virsh.query(['pool-info', '--bytes', settings.pool])
+  const free = out === undefined ? undefined : parsePoolFreeBytes(out)
+  if (free === undefined || free >= MIN_POOL_FREE_BYTES) return
+  throw new VmError(`Not enough free disk space for a new machine: pool ${settings.pool} has ${formatSize(free)} free, vm needs ${formatSize(MIN_POOL_FREE_BYTES)}.`, {
+    code: 'DISK_FULL',
+    hint: `Free space on the disk that holds ${settings.local ? settings.poolPath : `pool ${settings.pool}`} (\`df -h ${settings.local ? settings.poolPath : '...'}\`; \`vm box prune\` removes unused boxes), then run the command again.`,
+  })
+}
+
+/** "Available: 245060419584" from `virsh pool-info --bytes`. Pure. */
+export function parsePoolFreeBytes(text: string): number | undefined {
+  const value = Number(/^Available:\s+(\d+)\s*$/m.exec(text)?.[1])
+  return Number.isSafeInteger(value) ? value : undefined
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import {InterruptedError, VmError} from '../errors.js'
 import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js'
 import {hostArch} from '../box/catalog.js'
-import {ensureNetwork, ensurePool, inspectAccelerator} from '../machine/host.js'
+import {ensureNetwork, ensurePool, inspectAccelerator, requirePoolSpace} from '../machine/host.js'
 import {withHostLock} from '../machine/host-lock.js'
 import {inspectSuspended} from '../libvirt/managed-save.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
@@ -105,6 +105,7 @@ async function prepareCreation(services: Services, project: Project, toCreate: r
   const types = new Map(toCreate.map((m) => [m.name, chooseDomainType(m.accelerator, facts)]))
   for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
   await ensurePool(virsh, libvirt, out.info)
+  await requirePoolSpace(virsh, libvirt)
   const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch)
   const plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
   for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)

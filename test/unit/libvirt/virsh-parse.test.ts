@@ -133,6 +133,11 @@ describe('libvirt/virsh-parse', () => {
       )
     })
 
+    it('calls a write that ran out of space "no-space" (the shape libvirt gives qemu-img\'s failure)', () => {
+      const stderr = "error: Failed to create vol web.qcow2\nerror: internal error: Child process (/usr/bin/qemu-img create -f qcow2 /var/lib/libvirt/images/vmfile/web.qcow2) unexpected exit status 1: qemu-img: /var/lib/libvirt/images/vmfile/web.qcow2: Could not write qcow2 header: No space left on device\n"
+      expect(classifyVirshError(stderr)).to.equal('no-space')
+    })
+
     it('calls an empty stderr "other"', () => {
       expect(classifyVirshError('')).to.equal('other')
     })
