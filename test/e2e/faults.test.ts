@@ -273,6 +273,28 @@ describe('faults on real libvirt', function () {
     expect(await virsh('vol-list', '--pool', POOL)).to.match(/[0-9a-f]{64}\.qcow2/)
   })
 
+  it('a full disk: up refuses before making anything, and succeeds once there is room', async function () {
+    const pool = 'vmfile-e2e-full'
+    const folder = `/var/lib/libvirt/images/${pool}`
+    await mkdir(folder, {recursive: true})
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', folder])
+    try {
+      const full = await run(['up'], {VM_POOL: pool})
+      expect(full.exitCode).to.equal(1)
+      expect(full.stderr).to.match(new RegExp(`^Error: Not enough free disk space for a new machine: pool ${pool} has 6\\d(\\.\\d)? MiB free, vm needs 1 GiB\\.$`, 'm'))
+      expect(full.stderr).to.match(new RegExp(`^Hint: Free space on the disk that holds ${folder} \\(\`df -h ${folder}\`;`, 'm'))
+      expect(await held()).to.deep.equal(nothing)
+    } finally {
+      execFileSync('umount', [folder])
+    }
+    const roomy = await run(['up'], {VM_POOL: pool, VM_TEST_FAULT_AFTER: 'create overlay'})
+    expect(roomy.stderr).to.match(/^Error: Fault injected after "create overlay/m)
+    expect(await virsh('vol-list', '--pool', pool)).to.not.contain(hash)
+    await virsh('pool-destroy', pool).catch(() => undefined)
+    await virsh('pool-undefine', pool).catch(() => undefined)
+    await rm(folder, {recursive: true, force: true})
+  })
+
   it('the pool\'s folder deleted: up makes it again, imports the box again and comes up to the fault', async function () {
     await rm(`/var/lib/libvirt/images/${POOL}`, {recursive: true})
     const up = await run(['up'], {VM_TEST_FAULT_AFTER: 'define domain'})
