@@ -79,4 +79,14 @@ describe('vm status', () => {
     expect(result.stdout).to.equal('')
     expect(result.stderr.split('\n')[0]).to.equal('Error: Cannot reach libvirt at qemu:///system: is libvirtd running?')
   })
+
+  it('says when the user may not use libvirt\'s socket, and how to get the permission (exit 1)', async () => {
+    // virsh 9.0's words when the socket is not the user's to open (runuser -u nobody).
+    const denied = "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied\n"
+    const calls = ['alpha', 'beta'].map((m) => ({argv: virsh('domstate', domainName(project.dir, m)), stderr: denied, exitCode: 1}))
+    const result = await vm(project, ['status'], calls)
+    expect(result.exitCode).to.equal(1)
+    expect(result.stderr).to.match(/^Error: No permission to use libvirt at qemu:\/\/\/system\.$/m)
+    expect(result.stderr).to.match(/^Hint: Add yourself to the libvirt group with `sudo adduser "\$USER" libvirt`/m)
+  })
 })
