@@ -5,6 +5,7 @@ import {projectOf, type Project} from './machine/project.js'
 import {withProjectLock} from './machine/project-lock.js'
 import {createServices, type Services} from './services.js'
 import {CreationLedger, describeLeftovers} from './steps/ledger.js'
+import type {ProvisionWhen} from './steps/after-boot.js'
 import type {Output} from './ui/output.js'
 import {findVmfile, loadVmfile, VmfileInvalidError, VmfileNotFoundError, type LoadResult} from './vmfile/load.js'
 import type {Vmfile} from './vmfile/types.js'
@@ -15,6 +16,20 @@ export const lockFlags = {
   'no-wait': Flags.boolean({
     summary: "Fail at once, naming the holder, when another vm command is changing this project's machines (default: wait for it).",
   }),
+}
+
+/** --[no-]provision of the commands that bring machines up (up, reload). */
+export const provisionFlags = {
+  provision: Flags.boolean({
+    summary: 'Run the provisioners even on machines provisioned before (--no-provision: not even on new ones).',
+    description: "By default provisioners run on a machine's first `up` only, as in Vagrant.",
+    allowNo: true,
+  }),
+}
+
+/** What --[no-]provision asks for. */
+export function provisionWhen(flag: boolean | undefined): ProvisionWhen {
+  return flag === undefined ? 'auto' : flag ? 'always' : 'never'
 }
 
 /**

@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
-import {lockFlags, VmCommand} from '../base-command.js'
+import {lockFlags, provisionFlags, provisionWhen, VmCommand} from '../base-command.js'
 import {selectMachines} from '../machine/project.js'
 import {reloadMachines} from '../steps/reload.js'
 
 export default class Reload extends VmCommand {
   static override summary = 'Halt and boot the machines again, applying Vmfile changes that need a restart.'
-  static override description = `Like \`vm halt\` then \`vm up\`, with the Vmfile's CPUs, memory and forwarded ports applied to each machine in between (its disk, addresses and keys stay). Changes that only a new machine can take (live folders, networks, the first forwarded port of a machine made without any) are refused before anything is halted, with the command that applies them. Machines that do not exist yet are created, as by \`vm up\`. Provisioners run only with --provision.`
+  static override description = `Like \`vm halt\` then \`vm up\`, with the Vmfile's CPUs, memory and forwarded ports applied to each machine in between (its disk, addresses and keys stay). Changes that only a new machine can take (live folders, networks, the first forwarded port of a machine made without any) are refused before anything is halted, with the command that applies them. Machines that do not exist yet are created, as by \`vm up\`. Provisioners run as on \`vm up\`: on machines never provisioned, or on all with --provision.`
   static override examples = ['<%= config.bin %> reload', '<%= config.bin %> reload web', '<%= config.bin %> reload --provision']
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to reload (default: all).'})}
@@ -14,11 +14,7 @@ export default class Reload extends VmCommand {
     ...lockFlags,
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
     'halt-timeout': Flags.integer({summary: 'Seconds to wait for a clean shutdown before powering off.', default: 60, min: 0}),
-    provision: Flags.boolean({
-      summary: 'Run the provisioners after the machines are up again (--no-provision: not even on machines reload creates).',
-      description: 'By default they run only on a machine that has never been provisioned, as on its first `vm up`.',
-      allowNo: true,
-    }),
+    ...provisionFlags,
   }
 
   async run(): Promise<void> {
@@ -30,7 +26,7 @@ export default class Reload extends VmCommand {
         timeoutSeconds: flags.timeout,
         destroyOnError: true,
         toolVersion: this.config.version,
-        provision: flags.provision === undefined ? 'auto' : flags.provision ? 'always' : 'never',
+        provision: provisionWhen(flags.provision),
         halt: {force: false, timeoutSeconds: flags['halt-timeout']},
       }),
     )

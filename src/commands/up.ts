@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {lockFlags, VmCommand} from '../base-command.js'
+import {lockFlags, provisionFlags, provisionWhen, VmCommand} from '../base-command.js'
 import {selectMachines} from '../machine/project.js'
 import {upMachines} from '../steps/up.js'
 
@@ -13,11 +13,7 @@ export default class Up extends VmCommand {
   static override flags = {
     ...lockFlags,
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
-    provision: Flags.boolean({
-      summary: 'Run the provisioners even on machines provisioned before (--no-provision: not even on new ones).',
-      description: 'By default provisioners run on a machine\'s first `up` only, as in Vagrant.',
-      allowNo: true,
-    }),
+    ...provisionFlags,
     'destroy-on-error': Flags.boolean({
       summary: 'Remove a machine this run created if it fails to come up (--no-destroy-on-error keeps it for debugging).',
       default: true,
@@ -34,7 +30,7 @@ export default class Up extends VmCommand {
         timeoutSeconds: flags.timeout,
         destroyOnError: flags['destroy-on-error'],
         toolVersion: this.config.version,
-        provision: flags.provision === undefined ? 'auto' : flags.provision ? 'always' : 'never',
+        provision: provisionWhen(flags.provision),
       }),
     )
   }

@@ -38,6 +38,8 @@ export const MIN_POOL_FREE_BYTES = 2 ** 30
  * a hang. libvirt measures the space, so this holds for a remote host too.
  */
 export async function requirePoolSpace(virsh: Virsh, settings: LibvirtSettings): Promise<void> {
+  // libvirt keeps the numbers of its last refresh: space freed since would still count as used.
+  await virsh.run(['pool-refresh', settings.pool])
   const out = await virsh.query(['pool-info', '--bytes', settings.pool])
   const free = out === undefined ? undefined : parsePoolFreeBytes(out)
   if (free === undefined || free >= MIN_POOL_FREE_BYTES) return

@@ -277,22 +277,34 @@ describe('faults on real libvirt', function () {
     const pool = 'vmfile-e2e-full'
     const folder = `/var/lib/libvirt/images/${pool}`
     await mkdir(folder, {recursive: true})
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', folder])
+    // libvirtd has a mount namespace of its own (ip netns exec makes one): the small disk must be
+    // mounted where it looks.
+    const libvirtd = execFileSync('pgrep', ['-x', 'libvirtd']).toString().trim().split('\n')[0]!
+    const inLibvirtd = (...args: string[]) => execFileSync('nsenter', ['-t', libvirtd, '-m', ...args])
+    inLibvirtd('mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', folder)
     try {
+      // vm makes the pool on the small disk, then refuses to make the machine.
       const full = await run(['up'], {VM_POOL: pool})
       expect(full.exitCode).to.equal(1)
-      expect(full.stderr).to.match(new RegExp(`^Error: Not enough free disk space for a new machine: pool ${pool} has 6\\d(\\.\\d)? MiB free, vm needs 1 GiB\\.$`, 'm'))
+      expect(full.stderr).to.match(new RegExp(`^Error: Not enough free disk space for a new machine: pool ${pool} has 6\\d(\\.\\d)?MiB free, vm needs 1GiB\\.$`, 'm'))
       expect(full.stderr).to.match(new RegExp(`^Hint: Free space on the disk that holds ${folder} \\(\`df -h ${folder}\`;`, 'm'))
       expect(await held()).to.deep.equal(nothing)
     } finally {
-      execFileSync('umount', [folder])
+      inLibvirtd('umount', folder)
     }
-    const roomy = await run(['up'], {VM_POOL: pool, VM_TEST_FAULT_AFTER: 'create overlay'})
-    expect(roomy.stderr).to.match(/^Error: Fault injected after "create overlay/m)
-    expect(await virsh('vol-list', '--pool', pool)).to.not.contain(hash)
-    await virsh('pool-destroy', pool).catch(() => undefined)
-    await virsh('pool-undefine', pool).catch(() => undefined)
-    await rm(folder, {recursive: true, force: true})
+    try {
+      const roomy = await run(['up'], {VM_POOL: pool, VM_TEST_FAULT_AFTER: 'create overlay'})
+      expect(roomy.stderr).to.match(/^Error: Fault injected after "create overlay/m)
+      expect(await virsh('vol-list', '--pool', pool)).to.not.contain(hash)
+    } finally {
+      for (const volume of (await virsh('vol-list', '--pool', pool).catch(() => '')).split('\n').slice(2)) {
+        const name = volume.trim().split(/\s+/)[0]
+        if (name) await virsh('vol-delete', '--pool', pool, name).catch(() => undefined)
+      }
+      await virsh('pool-destroy', pool).catch(() => undefined)
+      await virsh('pool-undefine', pool).catch(() => undefined)
+      await rm(folder, {recursive: true, force: true})
+    }
   })
 
   it('the pool\'s folder deleted: up makes it again, imports the box again and comes up to the fault', async function () {
