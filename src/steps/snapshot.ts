@@ -151,9 +151,7 @@ export type RestoreOptions = {
 export async function restoreSnapshot(services: Services, project: Project, machine: MachineConfig, name: string, options: RestoreOptions = {}): Promise<void> {
   const {virsh} = services
   const out = machineOutput(services.out, machine.name)
-  const status = await inspectCreated(services, project, machine, 'it has no snapshots')
-  const existing = (await listSnapshotNames(virsh, status.domain)) ?? []
-  if (!existing.includes(name)) throw snapshotNotFoundError(machine.name, name, existing)
+  const status = await inspectSnapshotted(services, project, machine, name)
   const started = Date.now()
   if (await inspectSuspended(virsh, status)) {
     // libvirt keeps a managed-save image across a revert, and the next start would load that
@@ -259,12 +257,18 @@ export function snapshotEntry(machine: string, facts: SnapshotFacts, current: st
 export async function deleteSnapshot(services: Services, project: Project, machine: MachineConfig, name: string): Promise<void> {
   const {virsh} = services
   const out = machineOutput(services.out, machine.name)
-  const status = await inspectCreated(services, project, machine, 'it has no snapshots')
-  const existing = (await listSnapshotNames(virsh, status.domain)) ?? []
-  if (!existing.includes(name)) throw snapshotNotFoundError(machine.name, name, existing)
+  const status = await inspectSnapshotted(services, project, machine, name)
   const started = Date.now()
   await deleteDomainSnapshot(virsh, status.domain, name)
   out.info(`deleted snapshot ${name} (${formatSeconds(Date.now() - started)})`)
+}
+
+/** The status of a machine that has the snapshot NAME; an error listing its snapshots when it has not. */
+async function inspectSnapshotted(services: Services, project: Project, machine: MachineConfig, name: string): Promise<MachineStatus> {
+  const status = await inspectCreated(services, project, machine, 'it has no snapshots')
+  const existing = (await listSnapshotNames(services.virsh, status.domain)) ?? []
+  if (!existing.includes(name)) throw snapshotNotFoundError(machine.name, name, existing)
+  return status
 }
 
 /** The machine's status; an error naming `vm up` when it has not been created. */

@@ -4,8 +4,8 @@ import {join} from 'node:path'
 
 import {execa} from 'execa'
 
-import {renderDomainXml} from '../../src/libvirt/domain-xml.js'
 import {domainName} from '../../src/machine/names.js'
+import {ownedDomainXml} from '../unit/fixture.js'
 
 /*
  * Command tests run the BUILT cli (node bin/run.js) as a user would, in a temp project folder,
@@ -127,21 +127,5 @@ export const DEFAULT_MAC = '52:54:00:12:34:56'
 
 /** libvirt's dumpxml of a domain vm made for MACHINE of PROJECT. */
 export function domainXml(project: Project, machine: string, mac = DEFAULT_MAC): string {
-  const name = domainName(project.dir, machine)
-  return renderDomainXml({
-    name,
-    uuid: '6f1c2a3e-1111-4222-8333-944455566677',
-    type: 'qemu',
-    title: `vm: ${machine} (${project.dir})`,
-    memoryBytes: 2 ** 30,
-    cpus: 2,
-    arch: 'x86_64',
-    pool: 'vmfile',
-    overlayVolume: `${name}.qcow2`,
-    seedVolume: `${name}-seed.iso`,
-    network: 'default',
-    mac,
-    serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
-    owner: {projectDir: project.dir, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
-  })
+  return ownedDomainXml({name: domainName(project.dir, machine), machine, projectDir: project.dir, mac, cpus: 2})
 }

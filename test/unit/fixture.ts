@@ -6,6 +6,8 @@ import {dirname, join, relative} from 'node:path'
 
 import {expect} from 'chai'
 
+import {renderDomainXml} from '../../src/libvirt/domain-xml.js'
+
 /**
  * Reads a captured fixture: its first line is a comment naming the command that printed it (and
  * the tool's version); the rest is the command's output, byte for byte.
@@ -87,4 +89,28 @@ export async function tree(dir: string): Promise<string[]> {
   }
   await walk(dir)
   return out.sort()
+}
+
+/**
+ * The XML of a domain vm made for MACHINE of PROJECT_DIR (ownership metadata included), as
+ * renderDomainXml writes it: what fakes of `virsh dumpxml` answer.
+ */
+export function ownedDomainXml(spec: {name: string; machine: string; projectDir: string; mac: string; cpus?: number}): string {
+  const {name, machine, projectDir, mac} = spec
+  return renderDomainXml({
+    name,
+    uuid: '6f1c2a3e-1111-4222-8333-944455566677',
+    type: 'qemu',
+    title: `vm: ${machine} (${projectDir})`,
+    memoryBytes: 2 ** 30,
+    cpus: spec.cpus ?? 1,
+    arch: 'x86_64',
+    pool: 'vmfile',
+    overlayVolume: `${name}.qcow2`,
+    seedVolume: `${name}-seed.iso`,
+    network: 'default',
+    mac,
+    serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
+    owner: {projectDir, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
+  })
 }

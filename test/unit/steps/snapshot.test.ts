@@ -2,7 +2,6 @@ import {expect} from 'chai'
 
 import {VmError} from '../../../src/errors.js'
 import {CommandFailedError, type CommandResult, type Runner} from '../../../src/exec/runner.js'
-import {renderDomainXml} from '../../../src/libvirt/domain-xml.js'
 import {domainName} from '../../../src/machine/names.js'
 import {projectOf, type Project} from '../../../src/machine/project.js'
 import {createServices, type Services} from '../../../src/services.js'
@@ -17,6 +16,7 @@ import {
   type RestoreOptions,
 } from '../../../src/steps/snapshot.js'
 import type {MachineConfig} from '../../../src/vmfile/types.js'
+import {ownedDomainXml} from '../fixture.js'
 
 const URI = 'qemu:///system'
 const DIR = '/home/ana/shop'
@@ -143,23 +143,7 @@ function fail(argv: string[], stderr: string): never {
 }
 
 function domainXml(name: string, mac: string): string {
-  const machine = name.split('-')[1]!
-  return renderDomainXml({
-    name,
-    uuid: '6f1c2a3e-1111-4222-8333-944455566677',
-    type: 'qemu',
-    title: `vm: ${machine} (${DIR})`,
-    memoryBytes: 2 ** 30,
-    cpus: 1,
-    arch: 'x86_64',
-    pool: 'vmfile',
-    overlayVolume: `${name}.qcow2`,
-    seedVolume: `${name}-seed.iso`,
-    network: 'default',
-    mac,
-    serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
-    owner: {projectDir: DIR, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
-  })
+  return ownedDomainXml({name, machine: name.split('-')[1]!, projectDir: DIR, mac})
 }
 
 function leases(mac: string, ip: string | undefined): string {

@@ -2,13 +2,13 @@ import {expect} from 'chai'
 
 import {VmError} from '../../../src/errors.js'
 import {CommandFailedError, type CommandResult, type Runner} from '../../../src/exec/runner.js'
-import {renderDomainXml} from '../../../src/libvirt/domain-xml.js'
 import {domainName} from '../../../src/machine/names.js'
 import {projectPaths} from '../../../src/machine/paths.js'
 import type {Project} from '../../../src/machine/project.js'
 import {createServices, type Services} from '../../../src/services.js'
 import {resumeMachines, saveRefusalError, suspendMachines} from '../../../src/steps/suspend.js'
 import type {MachineConfig} from '../../../src/vmfile/types.js'
+import {ownedDomainXml} from '../fixture.js'
 
 const URI = 'qemu:///system'
 const DIR = '/home/ana/shop'
@@ -77,23 +77,7 @@ function fail(argv: string[], stderr: string): never {
 }
 
 function xmlOf(name: string): string {
-  const machine = name.split('-')[1]!
-  return renderDomainXml({
-    name,
-    uuid: '6f1c2a3e-1111-4222-8333-944455566677',
-    type: 'qemu',
-    title: `vm: ${machine} (${DIR})`,
-    memoryBytes: 2 ** 30,
-    cpus: 1,
-    arch: 'x86_64',
-    pool: 'vmfile',
-    overlayVolume: `${name}.qcow2`,
-    seedVolume: `${name}-seed.iso`,
-    network: 'default',
-    mac: '52:54:00:12:34:56',
-    serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
-    owner: {projectDir: DIR, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
-  })
+  return ownedDomainXml({name, machine: name.split('-')[1]!, projectDir: DIR, mac: '52:54:00:12:34:56'})
 }
 
 function machine(name: string): MachineConfig {
