@@ -10,6 +10,13 @@ export function parseDomainState(stdout: string): string {
   return state.replaceAll(/\s+/g, '_')
 }
 
+/** `virsh domstate --reason`: "paused (I/O error)" → state paused, reason "I/O error". */
+export function parseDomainStateReason(stdout: string): {state: string; reason?: string} {
+  const match = /^(.*?)\s*\(([^()]*)\)\s*$/.exec(stdout.trim())
+  if (!match) return {state: parseDomainState(stdout)}
+  return {state: parseDomainState(match[1]!), reason: match[2]!}
+}
+
 /** "Key:   value" lines, as printed by net-info, pool-info, vol-info, dominfo. */
 export function parseKeyValues(stdout: string): Record<string, string> {
   const out: Record<string, string> = {}

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {CommandFailedError, type RunOptions, type Runner} from '../exec/runner.js'
 import {diskFullError, VmError} from '../errors.js'
-import {classifyVirshError, parseDomainState, parseKeyValues, parseNameList, parseVolumeList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
+import {classifyVirshError, parseDomainState, parseDomainStateReason, parseKeyValues, parseNameList, parseVolumeList, type DhcpLease, parseDhcpLeases} from './virsh-parse.js'
 import {renderXml} from './xml.js'
 
 const VIRSH_TIMEOUT_MS = 120_000
@@ -58,6 +58,12 @@ export class Virsh {
   async domainState(name: string): Promise<string | undefined> {
     const out = await this.query(['domstate', name])
     return out === undefined ? undefined : parseDomainState(out)
+  }
+
+  /** libvirt's reason for the state ("I/O error" for a guest QEMU paused on a failed write). */
+  async domainStateReason(name: string): Promise<string | undefined> {
+    const out = await this.query(['domstate', '--reason', name])
+    return out === undefined ? undefined : parseDomainStateReason(out).reason
   }
 
   async domainXml(name: string, options: {inactive?: boolean} = {}): Promise<string | undefined> {

@@ -33,17 +33,17 @@ export async function ensurePool(virsh: Virsh, settings: LibvirtSettings, log: (
 export const MIN_POOL_FREE_BYTES = 2 ** 30
 
 /**
- * Refuses to create machines in a pool with less than MIN_POOL_FREE_BYTES free, before anything
- * is made: a guest whose overlay cannot grow is paused by QEMU with an I/O error, which looks like
- * a hang. libvirt measures the space, so this holds for a remote host too.
+ * Refuses to create machines (or to let one QEMU paused on a full disk run again) in a pool with
+ * less than MIN_POOL_FREE_BYTES free, before anything is made: a guest whose overlay cannot grow
+ * is paused by QEMU with an I/O error, which looks like a hang. libvirt measures the space, so this holds for a remote host too.
  */
-export async function requirePoolSpace(virsh: Virsh, settings: LibvirtSettings): Promise<void> {
+export async function requirePoolSpace(virsh: Virsh, settings: LibvirtSettings, purpose = 'a new machine'): Promise<void> {
   // libvirt keeps the numbers of its last refresh: space freed since would still count as used.
   await virsh.run(['pool-refresh', settings.pool])
   const out = await virsh.query(['pool-info', '--bytes', settings.pool])
   const free = out === undefined ? undefined : parsePoolFreeBytes(out)
   if (free === undefined || free >= MIN_POOL_FREE_BYTES) return
-  throw new VmError(`Not enough free disk space for a new machine: pool ${settings.pool} has ${formatSize(free)} free, vm needs ${formatSize(MIN_POOL_FREE_BYTES)}.`, {
+  throw new VmError(`Not enough free disk space for ${purpose}: pool ${settings.pool} has ${formatSize(free)} free, vm needs ${formatSize(MIN_POOL_FREE_BYTES)}.`, {
     code: 'DISK_FULL',
     hint: `Free space on the disk that holds ${settings.local ? settings.poolPath : `pool ${settings.pool}`} (\`df -h ${settings.local ? settings.poolPath : '...'}\`; \`vm box prune\` removes unused boxes), then run the command again.`,
   })

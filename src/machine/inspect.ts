@@ -35,3 +35,13 @@ export async function inspectMachine(virsh: Virsh, projectDir: string, machine: 
   }
   return {name: machine, domain, state, ip, facts}
 }
+
+/**
+ * Why a paused machine is paused, when it is the host's fault: QEMU stops a guest whose disk
+ * write failed (typically: the disk holding its overlay is full), which otherwise looks like a
+ * hang. Undefined for a machine that is not paused, or paused for another reason.
+ */
+export async function inspectPauseProblem(virsh: Virsh, status: MachineStatus): Promise<string | undefined> {
+  if (status.state !== 'paused') return undefined
+  return (await virsh.domainStateReason(status.domain)) === 'I/O error' ? 'I/O error' : undefined
+}

@@ -4,7 +4,7 @@ import {hostArch} from '../box/catalog.js'
 import {ensureNetwork, ensurePool, inspectAccelerator, requirePoolSpace} from '../machine/host.js'
 import {withHostLock} from '../machine/host-lock.js'
 import {inspectSuspended} from '../libvirt/managed-save.js'
-import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
+import {inspectMachine, inspectPauseProblem, type MachineStatus} from '../machine/inspect.js'
 import {overlayVolumeName} from '../machine/names.js'
 import {ensureProjectState, requireProjectKey, type Project} from '../machine/project.js'
 import type {Services} from '../services.js'
@@ -130,6 +130,8 @@ async function upOne(services: Services, project: Project, machine: MachineConfi
   }
   if (!create) {
     await requireDisk(services, machine, status)
+    // Resumed on a disk that is still full, it would be paused again at its next write.
+    if (await inspectPauseProblem(services.virsh, status)) await requirePoolSpace(services.virsh, services.libvirt, `${machine.name} to run again`)
     await warnDrift(services, machine, status, out)
   }
   const started = Date.now()

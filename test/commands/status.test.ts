@@ -40,8 +40,8 @@ describe('vm status', () => {
   it('--json prints the same as JSON, and nothing else', async () => {
     const result = await vm(project, ['status', '--json'], alphaRunningBetaMissing(project))
     const expected = [
-      {name: 'alpha', state: 'running', ip: '192.168.122.45', domain: domainName(project.dir, 'alpha')},
-      {name: 'beta', state: 'not_created', ip: null, domain: domainName(project.dir, 'beta')},
+      {name: 'alpha', state: 'running', ip: '192.168.122.45', domain: domainName(project.dir, 'alpha'), problem: null},
+      {name: 'beta', state: 'not_created', ip: null, domain: domainName(project.dir, 'beta'), problem: null},
     ]
     expect(result.stderr).to.equal('')
     expect(result.stdout).to.equal(`${JSON.stringify(expected, null, 2)}\n`)
@@ -88,5 +88,24 @@ describe('vm status', () => {
     expect(result.exitCode).to.equal(1)
     expect(result.stderr).to.match(/^Error: No permission to use libvirt at qemu:\/\/\/system\.$/m)
     expect(result.stderr).to.match(/^Hint: Add yourself to the libvirt group with `sudo adduser "\$USER" libvirt`/m)
+  })
+
+  it('names a machine QEMU paused on a failed disk write, and says how to get it going again', async () => {
+    const alpha = domainName(project.dir, 'alpha')
+    const beta = domainName(project.dir, 'beta')
+    const calls = [
+      {argv: virsh('domstate', alpha), stdout: 'paused\n\n'},
+      {argv: virsh('dumpxml', alpha), stdout: domainXml(project, 'alpha')},
+      {argv: virsh('domstate', '--reason', alpha), stdout: 'paused (I/O error)\n\n'},
+      {argv: virsh('domstate', beta), stdout: 'paused\n\n'},
+      {argv: virsh('dumpxml', beta), stdout: domainXml(project, 'beta')},
+      {argv: virsh('domstate', '--reason', beta), stdout: 'paused (user)\n\n'},
+    ]
+    const result = await vm(project, ['status'], calls)
+    expect(result.exitCode, result.stderr).to.equal(0)
+    expect(result.stdout).to.equal(['NAME   STATE               IP', 'alpha  paused (I/O error)  -', 'beta   paused              -', ''].join('\n'))
+    expect(result.stderr).to.equal(
+      'alpha: QEMU paused it because a write to its disk failed: the disk that holds /var/lib/libvirt/images/vmfile (`df -h /var/lib/libvirt/images/vmfile`) is probably full. Free space there, then `vm up alpha` lets it run again.\n',
+    )
   })
 })

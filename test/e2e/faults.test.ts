@@ -273,38 +273,78 @@ describe('faults on real libvirt', function () {
     expect(await virsh('vol-list', '--pool', POOL)).to.match(/[0-9a-f]{64}\.qcow2/)
   })
 
-  it('a full disk: up refuses before making anything, and succeeds once there is room', async function () {
-    const pool = 'vmfile-e2e-full'
+  /**
+   * A pool of its own on a tmpfs of SIZE, mounted where libvirtd looks: libvirtd has a mount
+   * namespace of its own (ip netns exec makes one). WORK gets the folder and a way to resize or
+   * unmount it; afterwards the machine, the pool and the mount are removed whatever happened.
+   */
+  async function withSmallDisk(pool: string, size: string, work: (disk: {folder: string; env: Record<string, string>; mount: (...options: string[]) => void; unmount: () => void}) => Promise<void>): Promise<void> {
     const folder = `/var/lib/libvirt/images/${pool}`
+    const env = {VM_POOL: pool}
     await mkdir(folder, {recursive: true})
-    // libvirtd has a mount namespace of its own (ip netns exec makes one): the small disk must be
-    // mounted where it looks.
     const libvirtd = execFileSync('pgrep', ['-x', 'libvirtd']).toString().trim().split('\n')[0]!
-    const inLibvirtd = (...args: string[]) => execFileSync('nsenter', ['-t', libvirtd, '-m', ...args])
-    inLibvirtd('mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', folder)
-    try {
-      // vm makes the pool on the small disk, then refuses to make the machine.
-      const full = await run(['up'], {VM_POOL: pool})
-      expect(full.exitCode).to.equal(1)
-      expect(full.stderr).to.match(new RegExp(`^Error: Not enough free disk space for a new machine: pool ${pool} has 6\\d(\\.\\d)?MiB free, vm needs 1GiB\\.$`, 'm'))
-      expect(full.stderr).to.match(new RegExp(`^Hint: Free space on the disk that holds ${folder} \\(\`df -h ${folder}\`;`, 'm'))
-      expect(await held()).to.deep.equal(nothing)
-    } finally {
-      inLibvirtd('umount', folder)
+    const inLibvirtd = (...args: string[]) => execFileSync('nsenter', ['-t', libvirtd, '-m', ...args], {stdio: 'ignore'})
+    let mounted = true
+    inLibvirtd('mount', '-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', folder)
+    const unmount = () => {
+      if (mounted) inLibvirtd('umount', folder)
+      mounted = false
     }
     try {
-      const roomy = await run(['up'], {VM_POOL: pool, VM_TEST_FAULT_AFTER: 'create overlay'})
-      expect(roomy.stderr).to.match(/^Error: Fault injected after "create overlay/m)
-      expect(await virsh('vol-list', '--pool', pool)).to.not.contain(hash)
+      await work({folder, env, mount: (...options) => inLibvirtd('mount', ...options, folder), unmount})
     } finally {
-      for (const volume of (await virsh('vol-list', '--pool', pool).catch(() => '')).split('\n').slice(2)) {
-        const name = volume.trim().split(/\s+/)[0]
-        if (name) await virsh('vol-delete', '--pool', pool, name).catch(() => undefined)
+      await run(['destroy', '-f'], env).catch(() => undefined)
+      for (const line of (await virsh('vol-list', '--pool', pool).catch(() => '')).split('\n').slice(2)) {
+        const volume = line.trim().split(/\s+/)[0]
+        if (volume) await virsh('vol-delete', '--pool', pool, volume).catch(() => undefined)
       }
       await virsh('pool-destroy', pool).catch(() => undefined)
       await virsh('pool-undefine', pool).catch(() => undefined)
+      unmount()
       await rm(folder, {recursive: true, force: true})
     }
+  }
+
+  it('a full disk: up refuses before making anything, and succeeds once there is room', async function () {
+    await withSmallDisk('vmfile-e2e-full', '64m', async ({folder, env, unmount}) => {
+      // vm makes the pool on the small disk, then refuses to make the machine.
+      const full = await run(['up'], env)
+      expect(full.exitCode).to.equal(1)
+      expect(full.stderr).to.match(new RegExp(`^Error: Not enough free disk space for a new machine: pool ${env.VM_POOL} has 6\\d(\\.\\d)?MiB free, vm needs 1GiB\\.$`, 'm'))
+      expect(full.stderr).to.match(new RegExp(`^Hint: Free space on the disk that holds ${folder} \\(\`df -h ${folder}\`;`, 'm'))
+      expect(await held()).to.deep.equal(nothing)
+      unmount()
+      const roomy = await run(['up'], {...env, VM_TEST_FAULT_AFTER: 'create overlay'})
+      expect(roomy.stderr).to.match(/^Error: Fault injected after "create overlay/m)
+      expect(await virsh('vol-list', '--pool', env.VM_POOL!)).to.not.contain(hash)
+    })
+  })
+
+  it('a disk that fills while the machine runs: status names the pause and its cause, up refuses until there is room, then resumes it', async function () {
+    // Room for the box and the 1 GiB vm asks for, not for what the guest is about to write.
+    await withSmallDisk('vmfile-e2e-tiny', '1300m', async ({folder, env, mount}) => {
+      const up = await run(['up'], env)
+      expect(up.exitCode, up.stderr).to.equal(0)
+      expect((await run(['ssh', '--', 'nohup dd if=/dev/zero of=fill bs=4M count=400 oflag=direct >/dev/null 2>&1 &'], env)).exitCode).to.equal(0)
+      let state = ''
+      for (let i = 0; i < 240 && state !== 'paused I/O error'; i++) {
+        const [entry] = JSON.parse((await run(['status', '--json'], env)).stdout) as Array<{state: string; problem: string | null}>
+        state = `${entry!.state} ${entry!.problem}`
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      expect(state).to.equal('paused I/O error')
+      const status = await run(['status'], env)
+      expect(status.stdout).to.match(/^m +paused \(I\/O error\) /m)
+      expect(status.stderr).to.contain(`m: QEMU paused it because a write to its disk failed: the disk that holds ${folder} (\`df -h ${folder}\`) is probably full.`)
+      const refused = await run(['up'], env)
+      expect(refused.exitCode).to.equal(1)
+      expect(refused.stderr).to.match(new RegExp(`^Error: Not enough free disk space for m to run again: pool ${env.VM_POOL} has `, 'm'))
+      mount('-o', 'remount,size=3g')
+      const resumed = await run(['up'], env)
+      note(`up of a machine paused on a full disk, once there was room: ${resumed.seconds.toFixed(1)} s`)
+      expect(resumed.exitCode, resumed.stderr).to.equal(0)
+      expect((await run(['ssh', '--', 'true'], env)).exitCode).to.equal(0)
+    })
   })
 
   it('the pool\'s folder deleted: up makes it again, imports the box again and comes up to the fault', async function () {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {classifyVirshError, parseDhcpLeases, parseDomainState, parseKeyValues, parseNameList, parseVolumeList} from '../../../src/libvirt/virsh-parse.js'
+import {classifyVirshError, parseDhcpLeases, parseDomainState, parseDomainStateReason, parseKeyValues, parseNameList, parseVolumeList} from '../../../src/libvirt/virsh-parse.js'
 import {readCapture} from '../fixture.js'
 
 /* Every fixture is real virsh 9.0.0 output (LC_ALL=C); fixtures/capture.sh recorded them. */
@@ -102,6 +102,15 @@ describe('libvirt/virsh-parse', () => {
         '',
       ].join('\n')
       expect(parseDhcpLeases(text)).to.deep.equal([{mac: '52:54:00:0d:d0:8e', ip: '10.0.0.7', prefix: 8, hostname: 'alpha'}])
+    })
+  })
+
+  describe('parseDomainStateReason', () => {
+    it('splits the state from libvirt\'s reason', () => {
+      expect(parseDomainStateReason('paused (I/O error)\n\n')).to.deep.equal({state: 'paused', reason: 'I/O error'})
+      expect(parseDomainStateReason('shut off (saved)\n')).to.deep.equal({state: 'shutoff', reason: 'saved'})
+      expect(parseDomainStateReason('running (booted)\n')).to.deep.equal({state: 'running', reason: 'booted'})
+      expect(parseDomainStateReason('running\n')).to.deep.equal({state: 'running'})
     })
   })
 
