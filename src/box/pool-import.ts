@@ -65,7 +65,10 @@ async function copyIntoPool(entry: CacheEntry, volume: string, options: ImportOp
   const {virsh, libvirt} = options
   const elsewhere = await findVolumeElsewhere(entry, options)
   if (!entry.imagePath && !elsewhere) {
-    await dropRecord(entry, libvirt)
+    // Every record of this connection is now known to be stale (findVolumeElsewhere tried them
+    // all; a pool may have been deleted with its volumes): dropping them all makes the entry
+    // absent, so the caller fetches the box again instead of finding this husk once more.
+    await updateMeta(entry, (meta: CacheMeta) => ({...meta, volumes: (meta.volumes ?? []).filter((r) => r.uri !== libvirt.uri)}))
     return undefined
   }
   const size = entry.meta.virtualSize ?? entry.meta.imageSize ?? entry.meta.size
@@ -108,10 +111,6 @@ async function findVolumeElsewhere(entry: CacheEntry, options: ImportOptions): P
 /** Sets the record for the record's connection and pool. */
 async function setRecord(entry: CacheEntry, record: VolumeRecord): Promise<CacheEntry> {
   return updateMeta(entry, (meta: CacheMeta) => ({...meta, volumes: [...otherRecords(meta, record), record]}))
-}
-
-async function dropRecord(entry: CacheEntry, where: {readonly uri: string; readonly pool: string}): Promise<CacheEntry> {
-  return updateMeta(entry, (meta: CacheMeta) => ({...meta, volumes: otherRecords(meta, where)}))
 }
 
 function otherRecords(meta: CacheMeta, where: {readonly uri: string; readonly pool: string}): VolumeRecord[] {

@@ -107,4 +107,16 @@ describe('box/pool-import: one copy per host, and no half-uploaded volume ever u
     expect(await importBox(found!, options(local))).to.equal(undefined)
     expect(await findByDigest(root, 'sha256', SHA)).to.equal(undefined)
   })
+
+  it('forgets copies in pools deleted since, so the entry counts as gone and is fetched again', async () => {
+    await importBox(await entry(), options(local)) // into vmfile; file dropped
+    virsh.addPool('other')
+    const found = await findByDigest(root, 'sha256', SHA)
+    await importBox(found!, {...options(local), libvirt: {...options(local).libvirt, pool: 'other'}})
+    // Both pools lose the volume (one deleted with its folder, the other's volume removed by hand).
+    virsh.pools.get('vmfile')!.delete(BASE)
+    virsh.pools.delete('other')
+    expect(await importBox((await findByDigest(root, 'sha256', SHA))!, options(local))).to.equal(undefined)
+    expect(await findByDigest(root, 'sha256', SHA)).to.equal(undefined)
+  })
 })
