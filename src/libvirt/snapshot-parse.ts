@@ -2,6 +2,7 @@
  * Parsers for libvirt's snapshot texts (virsh 9.0, LC_ALL=C). Pure; the fixtures in the tests
  * were captured from real virsh on vm's domains.
  */
+import {parseMigrationBlocker} from './virsh-parse.js'
 import {parseXml, xmlAttr, xmlChild, xmlText, type XmlNode} from './xml.js'
 
 /** One snapshot as `virsh snapshot-dumpxml` describes it. */
@@ -66,8 +67,8 @@ export type SnapshotFailure =
 export function classifySnapshotError(stderr: string): SnapshotFailure {
   if (/domain moment \S.* already exists|snapshot .* already exists/i.test(stderr)) return {kind: 'exists'}
   if (/has no current snapshot|does not have a current snapshot/i.test(stderr)) return {kind: 'no-current'}
-  const blocker = /cannot migrate domain: (.+)/i.exec(stderr)?.[1]?.trim()
-  if (blocker !== undefined) return {kind: 'memory-blocked', blocker, liveFolder: /vhost-user-fs|virtio-9p|VirtFS/i.test(blocker)}
+  const blocked = parseMigrationBlocker(stderr)
+  if (blocked) return {kind: 'memory-blocked', ...blocked}
   const force = /revert requires force: (.+)/i.exec(stderr)?.[1]?.trim()
   if (force !== undefined) return {kind: 'needs-force', reason: force}
   return {kind: 'other'}

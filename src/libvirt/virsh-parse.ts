@@ -17,6 +17,18 @@ export function parseDomainStateReason(stdout: string): {state: string; reason?:
   return {state: parseDomainState(match[1]!), reason: match[2]!}
 }
 
+/**
+ * Why QEMU cannot save a domain's memory (managed save, a memory snapshot: both are a migration
+ * into a file): libvirt's "cannot migrate domain: REASON". LIVE_FOLDER when the blocker is a
+ * shared folder's device (virtiofs's vhost-user-fs, a mounted 9p export). Undefined otherwise.
+ */
+export function parseMigrationBlocker(stderr: string): {readonly blocker: string; readonly liveFolder: boolean} | undefined {
+  const blocker = /cannot migrate domain: (.+)/i.exec(stderr)?.[1]?.trim()
+  if (blocker !== undefined) return {blocker, liveFolder: /vhost-user-fs|virtio-9p|VirtFS/i.test(blocker)}
+  // QEMU's own words for a mounted 9p export, when libvirt passes them on unwrapped.
+  return /VirtFS/i.test(stderr) ? {blocker: stderr.trim(), liveFolder: true} : undefined
+}
+
 /** "Key:   value" lines, as printed by net-info, pool-info, vol-info, dominfo. */
 export function parseKeyValues(stdout: string): Record<string, string> {
   const out: Record<string, string> = {}

@@ -4,7 +4,7 @@ import {inspectSuspended, removeManagedSave} from '../libvirt/managed-save.js'
 import {classifySnapshotError, parseSnapshotXml, type SnapshotFacts} from '../libvirt/snapshot-parse.js'
 import {createSnapshot, currentSnapshotName, deleteSnapshot as deleteDomainSnapshot, listSnapshotNames, revertSnapshot, snapshotXml} from '../libvirt/snapshot-virsh.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
-import type {Project} from '../machine/project.js'
+import {selectMachines, type Project} from '../machine/project.js'
 import {parseHostfwdFailure} from '../ports/hostfwd-failure.js'
 import type {Services} from '../services.js'
 import {probeTcp} from '../ssh/probe.js'
@@ -70,15 +70,8 @@ export function resolveSnapshotTarget(project: Project, verb: string, first: str
     )
   }
   const [machineName, name] = second === undefined ? [all[0]!.name, first] : [first, second]
-  const machine = all.find((m) => m.name === machineName)
-  if (!machine) {
-    throw new VmError(`No machine named "${machineName}" in ${project.vmfile.path}.`, {
-      code: 'MACHINE_NOT_FOUND',
-      exitCode: 2,
-      hint: `Machines here: ${all.map((m) => m.name).join(', ')}.`,
-    })
-  }
-  return {machine, name}
+  // An unknown name is the same usage error as for every other command.
+  return {machine: selectMachines(project, [machineName])[0]!, name}
 }
 
 /**

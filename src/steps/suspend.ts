@@ -1,6 +1,7 @@
 import {VmError} from '../errors.js'
 import {CommandFailedError} from '../exec/runner.js'
 import {inspectSuspended, managedSave, restoreDomain, resumeDomain} from '../libvirt/managed-save.js'
+import {parseMigrationBlocker} from '../libvirt/virsh-parse.js'
 import {inspectMachine, type MachineStatus} from '../machine/inspect.js'
 import type {Project} from '../machine/project.js'
 import {parseHostfwdFailure} from '../ports/hostfwd-failure.js'
@@ -53,18 +54,16 @@ async function suspendOne(services: Services, project: Project, machine: Machine
  */
 export function saveRefusalError(machine: string, stderr: string, cause?: unknown): VmError | undefined {
   const halt = `Halt it instead with \`vm halt ${machine}\`; \`vm up ${machine}\` boots it again.`
-  if (/non-migratable device: \S*vhost-user-fs|VirtFS/i.test(stderr)) {
+  const blocked = parseMigrationBlocker(stderr)
+  if (!blocked) return undefined
+  if (blocked.liveFolder) {
     return new VmError(`${machine} cannot be suspended: it has a live folder (virtiofs or 9p), whose state QEMU cannot save with the memory.`, {
       code: 'SUSPEND_UNSUPPORTED',
       hint: `${halt} Folders of type rsync do not prevent suspend.`,
       cause,
     })
   }
-  const blocker = /cannot migrate domain: (.+)/i.exec(stderr)?.[1]?.trim()
-  if (blocker !== undefined) {
-    return new VmError(`${machine} cannot be suspended: libvirt cannot save its memory (${blocker}).`, {code: 'SUSPEND_UNSUPPORTED', hint: halt, cause})
-  }
-  return undefined
+  return new VmError(`${machine} cannot be suspended: libvirt cannot save its memory (${blocked.blocker}).`, {code: 'SUSPEND_UNSUPPORTED', hint: halt, cause})
 }
 
 /**
