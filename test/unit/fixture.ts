@@ -6,6 +6,7 @@ import {dirname, join, relative} from 'node:path'
 
 import {expect} from 'chai'
 
+import {VmError} from '../../src/errors.js'
 import {renderDomainXml} from '../../src/libvirt/domain-xml.js'
 
 /**
@@ -113,4 +114,26 @@ export function ownedDomainXml(spec: {name: string; machine: string; projectDir:
     serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
     owner: {projectDir, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
   })
+}
+
+/** Runs FN, which must throw a VmError; returns it for assertions on its code, message and hint. */
+export function thrownVmError(fn: () => unknown): VmError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).to.be.instanceOf(VmError)
+    return error as VmError
+  }
+  throw new Error('expected a VmError')
+}
+
+/** Awaits PROMISE, which must reject with a VmError; returns it. */
+export async function rejectedVmError(promise: Promise<unknown>): Promise<VmError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).to.be.instanceOf(VmError)
+    return error as VmError
+  }
+  throw new Error('expected a VmError')
 }

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import {VmError} from '../../../src/errors.js'
 import {chooseDomainType, type AcceleratorFacts} from '../../../src/machine/accelerator.js'
 import type {Accelerator} from '../../../src/vmfile/types.js'
+import {thrownVmError} from '../fixture.js'
 
 const USABLE: AcceleratorFacts = {offered: ['qemu', 'kvm']}
 const NOT_OFFERED: AcceleratorFacts = {offered: ['qemu']}
@@ -10,16 +10,6 @@ const NO_DEVICE: AcceleratorFacts = {offered: ['qemu', 'kvm'], kvmDeviceProblem:
 
 const NOTE_NOT_OFFERED = 'KVM is not usable (libvirt offers no KVM on this host); using software emulation, which is much slower.'
 const NOTE_NO_DEVICE = 'KVM is not usable (/dev/kvm does not exist); using software emulation, which is much slower.'
-
-function thrown(fn: () => unknown): VmError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(VmError)
-    return error as VmError
-  }
-  throw new Error('expected a VmError')
-}
 
 describe('machine/accelerator', () => {
   const table: Array<[Accelerator, AcceleratorFacts, {type: 'kvm' | 'qemu'; note?: string}]> = [
@@ -38,7 +28,7 @@ describe('machine/accelerator', () => {
   }
 
   it('kvm where libvirt offers none: KVM_UNAVAILABLE with the tcg hint', () => {
-    const error = thrown(() => chooseDomainType('kvm', NOT_OFFERED))
+    const error = thrownVmError(() => chooseDomainType('kvm', NOT_OFFERED))
     expect(error.code).to.equal('KVM_UNAVAILABLE')
     expect(error.exitCode).to.equal(1)
     expect(error.message).to.equal('accelerator: kvm was asked for, but libvirt offers no KVM on this host.')
@@ -46,7 +36,7 @@ describe('machine/accelerator', () => {
   })
 
   it("kvm where /dev/kvm is not usable: the device's problem in the message", () => {
-    const error = thrown(() => chooseDomainType('kvm', {offered: ['qemu', 'kvm'], kvmDeviceProblem: '/dev/kvm is not usable (EACCES)'}))
+    const error = thrownVmError(() => chooseDomainType('kvm', {offered: ['qemu', 'kvm'], kvmDeviceProblem: '/dev/kvm is not usable (EACCES)'}))
     expect(error.code).to.equal('KVM_UNAVAILABLE')
     expect(error.message).to.equal('accelerator: kvm was asked for, but /dev/kvm is not usable (EACCES).')
   })

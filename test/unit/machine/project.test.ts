@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import {VmError} from '../../../src/errors.js'
 import {projectOf, selectMachines, selectOneMachine} from '../../../src/machine/project.js'
 import type {MachineConfig, Vmfile} from '../../../src/vmfile/types.js'
+import {thrownVmError} from '../fixture.js'
 
 function machine(name: string): MachineConfig {
   return {name, box: {kind: 'catalog', name: 'debian-12'}, cpus: 2, memoryBytes: 2 ** 30, diskBytes: 10 * 2 ** 30, accelerator: 'auto', folders: [], ports: [], provisioners: []}
@@ -11,16 +11,6 @@ function machine(name: string): MachineConfig {
 function project(...names: string[]) {
   const vmfile: Vmfile = {path: '/home/ana/shop/Vmfile', projectDir: '/home/ana/shop', machines: names.map(machine)}
   return projectOf(vmfile)
-}
-
-function thrown(fn: () => unknown): VmError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(VmError)
-    return error as VmError
-  }
-  throw new Error('expected a VmError')
 }
 
 describe('machine/project', () => {
@@ -47,7 +37,7 @@ describe('machine/project', () => {
     })
 
     it('refuses an unknown name: usage error (exit 2) listing the machines', () => {
-      const error = thrown(() => selectMachines(project('web', 'db'), ['web', 'wbe']))
+      const error = thrownVmError(() => selectMachines(project('web', 'db'), ['web', 'wbe']))
       expect(error.code).to.equal('MACHINE_NOT_FOUND')
       expect(error.exitCode).to.equal(2)
       expect(error.message).to.equal('No machine named "wbe" in /home/ana/shop/Vmfile.')
@@ -65,7 +55,7 @@ describe('machine/project', () => {
     })
 
     it('refuses to guess among several: usage error saying which ones', () => {
-      const error = thrown(() => selectOneMachine(project('web', 'db'), undefined))
+      const error = thrownVmError(() => selectOneMachine(project('web', 'db'), undefined))
       expect(error.code).to.equal('MACHINE_AMBIGUOUS')
       expect(error.exitCode).to.equal(2)
       expect(error.message).to.equal('This project has 2 machines; say which one.')
@@ -73,7 +63,7 @@ describe('machine/project', () => {
     })
 
     it('refuses an unknown name like selectMachines', () => {
-      const error = thrown(() => selectOneMachine(project('web'), 'db'))
+      const error = thrownVmError(() => selectOneMachine(project('web'), 'db'))
       expect(error.code).to.equal('MACHINE_NOT_FOUND')
       expect(error.hint).to.equal('Machines here: web.')
     })

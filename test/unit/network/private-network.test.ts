@@ -1,6 +1,5 @@
 import {expect} from 'chai'
 
-import {VmError} from '../../../src/errors.js'
 import {
   planPrivateNetwork,
   privateBridgeName,
@@ -8,6 +7,7 @@ import {
   privateNetworkName,
   type PrivateNetworkMachine,
 } from '../../../src/network/private-network.js'
+import {thrownVmError} from '../fixture.js'
 
 const SHOP = '/home/ana/shop'
 // sha256('/home/ana/shop') starts 549df1e2; 0x549df1e2 % (254 * 256) = 33250 → 10.130.226.0/24.
@@ -15,17 +15,6 @@ const SHOP_SUBNET = '10.130.226.0/24'
 
 const dhcp = (name: string): PrivateNetworkMachine => ({name, privateNetwork: {kind: 'dhcp'}})
 const fixed = (name: string, ip: string): PrivateNetworkMachine => ({name, privateNetwork: {kind: 'static', ip}})
-
-/** Runs FN, which must throw a VmError; returns it. */
-function vmError(fn: () => unknown): VmError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(VmError)
-    return error as VmError
-  }
-  throw new Error('expected a VmError')
-}
 
 describe('network/private-network', () => {
   describe('names', () => {
@@ -119,7 +108,7 @@ describe('network/private-network', () => {
       })
 
       it('fails clearly when every 10.X.Y.0/24 is taken', () => {
-        const error = vmError(() => planPrivateNetwork(SHOP, [dhcp('web')], ['10.0.0.0/8']))
+        const error = thrownVmError(() => planPrivateNetwork(SHOP, [dhcp('web')], ['10.0.0.0/8']))
         expect(error.code).to.equal('PRIVATE_NETWORK_NO_FREE_SUBNET')
         expect(error.exitCode).to.equal(2)
       })
@@ -142,7 +131,7 @@ describe('network/private-network', () => {
 
     describe('errors (a Vmfile problem: exit status 2, naming the machines)', () => {
       it('refuses an address that is not a dotted IPv4 quad, listing each machine', () => {
-        const error = vmError(() =>
+        const error = thrownVmError(() =>
           planPrivateNetwork(SHOP, [fixed('a', '10.0.0'), fixed('b', '10.0.0.256'), fixed('c', '010.0.0.5'), fixed('d', 'fd00::5'), fixed('ok', '10.0.0.5')], []),
         )
         expect(error.code).to.equal('PRIVATE_NETWORK_INVALID_IP')
@@ -151,14 +140,14 @@ describe('network/private-network', () => {
       })
 
       it('refuses static addresses in more than one /24, listing every machine and its subnet', () => {
-        const error = vmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.56.10'), fixed('db', '192.168.57.10'), dhcp('x')], []))
+        const error = thrownVmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.56.10'), fixed('db', '192.168.57.10'), dhcp('x')], []))
         expect(error.code).to.equal('PRIVATE_NETWORK_SUBNETS_DIFFER')
         expect(error.message).to.include('one /24')
         expect(error.detail).to.equal('  web: 192.168.56.10 (in 192.168.56.0/24)\n  db: 192.168.57.10 (in 192.168.57.0/24)')
       })
 
       it("refuses static addresses in another libvirt network's range", () => {
-        const error = vmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.122.10')], ['10.1.1.0/24', '192.168.0.0/16']))
+        const error = thrownVmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.122.10')], ['10.1.1.0/24', '192.168.0.0/16']))
         expect(error.code).to.equal('PRIVATE_NETWORK_SUBNET_TAKEN')
         expect(error.message).to.include('192.168.122.0/24').and.include('192.168.0.0/16')
         expect(error.detail).to.equal('  web: 192.168.122.10')
@@ -170,14 +159,14 @@ describe('network/private-network', () => {
         ['255', 'the broadcast address'],
       ] as const) {
         it(`refuses .${host}: ${what}`, () => {
-          const error = vmError(() => planPrivateNetwork(SHOP, [fixed('web', `192.168.56.${host}`)], []))
+          const error = thrownVmError(() => planPrivateNetwork(SHOP, [fixed('web', `192.168.56.${host}`)], []))
           expect(error.code).to.equal('PRIVATE_NETWORK_ADDRESS_CONFLICT')
           expect(error.detail).to.equal(`  web: 192.168.56.${host} is ${what}${host === '1' ? ' on the private network' : ''}`)
         })
       }
 
       it('refuses a static address inside the DHCP range when some machine uses dhcp', () => {
-        const error = vmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.56.100'), fixed('db', '192.168.56.199'), dhcp('worker')], []))
+        const error = thrownVmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.56.100'), fixed('db', '192.168.56.199'), dhcp('worker')], []))
         expect(error.code).to.equal('PRIVATE_NETWORK_ADDRESS_CONFLICT')
         expect(error.detail).to.include('  web: 192.168.56.100 is inside the DHCP range 192.168.56.100-192.168.56.199')
         expect(error.detail).to.include('  db: 192.168.56.199 is inside the DHCP range')
@@ -190,13 +179,13 @@ describe('network/private-network', () => {
       })
 
       it('refuses one address for two machines, naming both', () => {
-        const error = vmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.56.10'), fixed('db', '192.168.56.11'), fixed('cache', '192.168.56.10')], []))
+        const error = thrownVmError(() => planPrivateNetwork(SHOP, [fixed('web', '192.168.56.10'), fixed('db', '192.168.56.11'), fixed('cache', '192.168.56.10')], []))
         expect(error.code).to.equal('PRIVATE_NETWORK_ADDRESS_CONFLICT')
         expect(error.detail).to.equal('  192.168.56.10 is given to more than one machine: web, cache')
       })
 
       it('reports every address conflict at once', () => {
-        const error = vmError(() =>
+        const error = thrownVmError(() =>
           planPrivateNetwork(SHOP, [fixed('a', '192.168.56.1'), fixed('b', '192.168.56.150'), fixed('c', '192.168.56.7'), fixed('d', '192.168.56.7'), dhcp('e')], []),
         )
         expect(error.detail?.split('\n')).to.have.length(3)

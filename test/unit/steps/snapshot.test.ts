@@ -1,6 +1,5 @@
 import {expect} from 'chai'
 
-import {VmError} from '../../../src/errors.js'
 import {CommandFailedError, type CommandResult, type Runner} from '../../../src/exec/runner.js'
 import {domainName} from '../../../src/machine/names.js'
 import {projectOf, type Project} from '../../../src/machine/project.js'
@@ -16,7 +15,7 @@ import {
   type RestoreOptions,
 } from '../../../src/steps/snapshot.js'
 import type {MachineConfig} from '../../../src/vmfile/types.js'
-import {ownedDomainXml} from '../fixture.js'
+import {ownedDomainXml, rejectedVmError, thrownVmError} from '../fixture.js'
 
 const URI = 'qemu:///system'
 const DIR = '/home/ana/shop'
@@ -175,26 +174,6 @@ function services(fake: FakeLibvirt): {services: Services; printed: Printed} {
   return {services: createServices({out, signal: new AbortController().signal, verbose: false, env: {VM_HOME: '/nonexistent/vm-home'}, runner: fake}), printed}
 }
 
-async function rejected(promise: Promise<unknown>): Promise<VmError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).to.be.instanceOf(VmError)
-    return error as VmError
-  }
-  throw new Error('expected a VmError')
-}
-
-function thrown(fn: () => unknown): VmError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(VmError)
-    return error as VmError
-  }
-  throw new Error('expected a VmError')
-}
-
 /** A probe that answers after FAILURES refusals, counting the calls. */
 function probeAfter(failures: number): RestoreOptions['probe'] & {calls: string[]} {
   const calls: string[] = []
@@ -243,7 +222,7 @@ describe('steps/snapshot', () => {
     })
 
     it('one word in a project of several machines: which machine? (exit 2)', () => {
-      const error = thrown(() => resolveSnapshotTarget(project('web', 'db'), 'save', 'before', undefined))
+      const error = thrownVmError(() => resolveSnapshotTarget(project('web', 'db'), 'save', 'before', undefined))
       expect(error.code).to.equal('MACHINE_AMBIGUOUS')
       expect(error.exitCode).to.equal(2)
       expect(error.message).to.equal('This project has 2 machines; say which one: `vm snapshot save MACHINE NAME`.')
@@ -251,20 +230,20 @@ describe('steps/snapshot', () => {
     })
 
     it('a lone machine name in a project of several machines: the snapshot name is missing', () => {
-      const error = thrown(() => resolveSnapshotTarget(project('web', 'db'), 'restore', 'db', undefined))
+      const error = thrownVmError(() => resolveSnapshotTarget(project('web', 'db'), 'restore', 'db', undefined))
       expect(error.message).to.equal("Say the snapshot's name: `vm snapshot restore db NAME`.")
       expect(error.hint).to.equal('See them with `vm snapshot list db`.')
       expect(error.exitCode).to.equal(2)
     })
 
     it('no words at all', () => {
-      const error = thrown(() => resolveSnapshotTarget(shop, 'delete', undefined, undefined))
+      const error = thrownVmError(() => resolveSnapshotTarget(shop, 'delete', undefined, undefined))
       expect(error.message).to.equal('Say which snapshot to delete: `vm snapshot delete [MACHINE] NAME`.')
       expect(error.exitCode).to.equal(2)
     })
 
     it('an unknown machine lists the known ones', () => {
-      const error = thrown(() => resolveSnapshotTarget(shop, 'save', 'wbe', 'before'))
+      const error = thrownVmError(() => resolveSnapshotTarget(shop, 'save', 'wbe', 'before'))
       expect(error.code).to.equal('MACHINE_NOT_FOUND')
       expect(error.hint).to.equal('Machines here: web.')
     })
@@ -293,7 +272,7 @@ describe('steps/snapshot', () => {
     it('an invalid name is a usage error before libvirt is asked anything', async () => {
       const fake = new FakeLibvirt()
       fake.add('web')
-      const error = await rejected(saveSnapshot(services(fake).services, shop, web, '-rf'))
+      const error = await rejectedVmError(saveSnapshot(services(fake).services, shop, web, '-rf'))
       expect(error.code).to.equal('SNAPSHOT_NAME_INVALID')
       expect(error.exitCode).to.equal(2)
       expect(error.message).to.equal('"-rf" cannot name a snapshot: it starts with "-".')
@@ -301,7 +280,7 @@ describe('steps/snapshot', () => {
     })
 
     it('a machine not created names vm up', async () => {
-      const error = await rejected(saveSnapshot(services(new FakeLibvirt()).services, shop, web, 'before'))
+      const error = await rejectedVmError(saveSnapshot(services(new FakeLibvirt()).services, shop, web, 'before'))
       expect(error.code).to.equal('MACHINE_NOT_CREATED')
       expect(error.message).to.equal('web is not created: there is nothing to snapshot.')
       expect(error.hint).to.equal('Create it with `vm up web` first.')
@@ -310,7 +289,7 @@ describe('steps/snapshot', () => {
     it('a taken name lists the snapshots there and creates nothing', async () => {
       const fake = new FakeLibvirt()
       fake.add('web', {snapshots: [{name: 'a', state: 'running', createdAt: 1}, {name: 'before', state: 'running', createdAt: 2}]})
-      const error = await rejected(saveSnapshot(services(fake).services, shop, web, 'before'))
+      const error = await rejectedVmError(saveSnapshot(services(fake).services, shop, web, 'before'))
       expect(error.code).to.equal('SNAPSHOT_EXISTS')
       expect(error.detail).to.equal('  Snapshots of web: a, before')
       expect(error.hint).to.equal('Pick another name, or replace it: `vm snapshot delete web before`, then save again.')
@@ -320,7 +299,7 @@ describe('steps/snapshot', () => {
     it('a suspended machine: resume first, since its memory is in the managed-save image', async () => {
       const fake = new FakeLibvirt()
       fake.add('web', {state: 'shutoff', managedSave: true})
-      const error = await rejected(saveSnapshot(services(fake).services, shop, web, 'before'))
+      const error = await rejectedVmError(saveSnapshot(services(fake).services, shop, web, 'before'))
       expect(error.code).to.equal('SNAPSHOT_SUSPENDED')
       expect(error.hint).to.equal('Run `vm resume web`, then `vm snapshot save web before` again.')
       expect(fake.changes).to.deep.equal([])
@@ -329,7 +308,7 @@ describe('steps/snapshot', () => {
     it('a running machine with a virtiofs folder: halt it first', async () => {
       const fake = new FakeLibvirt()
       fake.add('web', {virtiofs: true})
-      const error = await rejected(saveSnapshot(services(fake).services, shop, web, 'before'))
+      const error = await rejectedVmError(saveSnapshot(services(fake).services, shop, web, 'before'))
       expect(error.code).to.equal('SNAPSHOT_UNSUPPORTED')
       expect(error.message).to.equal('web cannot be snapshotted while it runs: it has a live folder (virtiofs), whose state QEMU cannot save with the memory.')
       expect(error.hint).to.equal('Halt it first with `vm halt web`, then `vm snapshot save web before` (a shut-off snapshot holds the disk); `vm up web` boots it again.')
@@ -338,7 +317,7 @@ describe('steps/snapshot', () => {
     it('a machine shutting down: wait, or halt', async () => {
       const fake = new FakeLibvirt()
       fake.add('web', {state: 'in_shutdown'})
-      const error = await rejected(saveSnapshot(services(fake).services, shop, web, 'before'))
+      const error = await rejectedVmError(saveSnapshot(services(fake).services, shop, web, 'before'))
       expect(error.code).to.equal('SNAPSHOT_BAD_STATE')
       expect(error.message).to.equal('web is in shutdown; vm snapshots a machine that is running, paused or shut off.')
     })
@@ -402,12 +381,12 @@ describe('steps/snapshot', () => {
     it('an unknown snapshot lists the ones there; none at all names vm snapshot save', async () => {
       const fake = new FakeLibvirt()
       fake.add('web', {snapshots: [{name: 'a', state: 'running', createdAt: 1}]})
-      const some = await rejected(restoreSnapshot(services(fake).services, shop, web, 'b'))
+      const some = await rejectedVmError(restoreSnapshot(services(fake).services, shop, web, 'b'))
       expect(some.code).to.equal('SNAPSHOT_NOT_FOUND')
       expect(some.message).to.equal('web has no snapshot named b.')
       expect(some.detail).to.equal('  Snapshots of web: a')
       fake.add('web')
-      const none = await rejected(restoreSnapshot(services(fake).services, shop, web, 'b'))
+      const none = await rejectedVmError(restoreSnapshot(services(fake).services, shop, web, 'b'))
       expect(none.detail).to.equal(undefined)
       expect(none.hint).to.equal('It has none yet; `vm snapshot save web NAME` takes one.')
       expect(fake.changes).to.deep.equal([])
@@ -420,7 +399,7 @@ describe('steps/snapshot', () => {
       fake.revertFailure =
         'error: Failed to revert snapshot before\nerror: internal error: qemu unexpectedly closed the monitor: 2026-12-01T11:57:50.922539Z qemu-system-x86_64: ' +
         "-netdev user,id=vmfwd,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:18080-:22: Could not set up host forwarding rule 'tcp:127.0.0.1:18080-:22'\n"
-      const error = await rejected(restoreSnapshot(services(fake).services, shop, web, 'before'))
+      const error = await rejectedVmError(restoreSnapshot(services(fake).services, shop, web, 'before'))
       expect(error.code).to.equal('PORT_IN_USE')
       expect(error.message).to.equal('QEMU could not bind forwarded port 127.0.0.1:18080/tcp of machine web while restoring snapshot before; the machine is left shut off.')
       expect(error.hint).to.equal("See what holds it: ss -ltnp 'sport = :18080'; stop that program, then run `vm snapshot restore web before` again.")
@@ -470,7 +449,7 @@ describe('steps/snapshot', () => {
     it('an unknown name deletes nothing', async () => {
       const fake = new FakeLibvirt()
       fake.add('web', {snapshots: [{name: 'a', state: 'running', createdAt: 1}]})
-      const error = await rejected(deleteSnapshot(services(fake).services, shop, web, 'A'))
+      const error = await rejectedVmError(deleteSnapshot(services(fake).services, shop, web, 'A'))
       expect(error.code).to.equal('SNAPSHOT_NOT_FOUND')
       expect(fake.changes).to.deep.equal([])
     })

@@ -1,6 +1,5 @@
 import {expect} from 'chai'
 
-import {VmError} from '../../../src/errors.js'
 import {CommandFailedError, type CommandResult, type Runner} from '../../../src/exec/runner.js'
 import {domainName} from '../../../src/machine/names.js'
 import {projectPaths} from '../../../src/machine/paths.js'
@@ -8,7 +7,7 @@ import type {Project} from '../../../src/machine/project.js'
 import {createServices, type Services} from '../../../src/services.js'
 import {resumeMachines, saveRefusalError, suspendMachines} from '../../../src/steps/suspend.js'
 import type {MachineConfig} from '../../../src/vmfile/types.js'
-import {ownedDomainXml} from '../fixture.js'
+import {ownedDomainXml, rejectedVmError} from '../fixture.js'
 
 const URI = 'qemu:///system'
 const DIR = '/home/ana/shop'
@@ -98,15 +97,6 @@ function settled(lines: string[]): string[] {
   return lines.map((line) => line.replace(/\(\d+\.\d s\)/, '(N s)')).sort()
 }
 
-async function rejection(promise: Promise<unknown>): Promise<VmError> {
-  const error = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  )
-  expect(error).to.be.instanceOf(VmError)
-  return error as VmError
-}
-
 describe('steps/suspend', () => {
   describe('suspendMachines', () => {
     it('saves running and paused machines, so both come back running', async () => {
@@ -132,7 +122,7 @@ describe('steps/suspend', () => {
       const {fake, services, project, lines} = setup()
       fake.add('web', {state: 'running', saved: false, virtiofs: true})
       const db = fake.add('db', {state: 'running', saved: false})
-      const error = await rejection(suspendMachines(services, project, [machine('web'), machine('db')]))
+      const error = await rejectedVmError(suspendMachines(services, project, [machine('web'), machine('db')]))
       expect(error.code).to.equal('SUSPEND_UNSUPPORTED')
       expect(error.message).to.equal('web cannot be suspended: it has a live folder (virtiofs or 9p), whose state QEMU cannot save with the memory.')
       expect(error.hint).to.contain('`vm halt web`')
@@ -143,7 +133,7 @@ describe('steps/suspend', () => {
     it('refuses a machine in a passing state, naming it', async () => {
       const {fake, services, project} = setup()
       fake.add('web', {state: 'in shutdown', saved: false})
-      const error = await rejection(suspendMachines(services, project, [machine('web')]))
+      const error = await rejectedVmError(suspendMachines(services, project, [machine('web')]))
       expect(error.code).to.equal('MACHINE_STATE_UNEXPECTED')
       expect(error.message).to.equal('web is in shutdown; vm can suspend it only when it is running or paused.')
       expect(fake.changes).to.deep.equal([])
@@ -194,7 +184,7 @@ describe('steps/suspend', () => {
     it('does not boot a halted machine: names `vm up` instead', async () => {
       const {fake, services, project} = setup()
       fake.add('web', {state: 'shut off', saved: false})
-      const error = await rejection(resumeMachines(services, project, [machine('web')]))
+      const error = await rejectedVmError(resumeMachines(services, project, [machine('web')]))
       expect(error.code).to.equal('MACHINE_NOT_SUSPENDED')
       expect(error.message).to.equal('web is halted, not suspended: there is no saved memory to resume.')
       expect(error.hint).to.equal('Boot it with `vm up web`.')
@@ -203,7 +193,7 @@ describe('steps/suspend', () => {
 
     it('names `vm up` for a machine that is not created', async () => {
       const {services, project} = setup()
-      const error = await rejection(resumeMachines(services, project, [machine('web')]))
+      const error = await rejectedVmError(resumeMachines(services, project, [machine('web')]))
       expect(error.code).to.equal('MACHINE_NOT_CREATED')
       expect(error.hint).to.equal('Run `vm up web`.')
     })
@@ -215,7 +205,7 @@ describe('steps/suspend', () => {
         saved: true,
         startFailure: `error: Failed to start domain '${domainName(DIR, 'web')}'\nerror: internal error: qemu unexpectedly closed the monitor: qemu-system-x86_64: -netdev user,id=vmfwd,hostfwd=tcp:127.0.0.1:18080-:80: Could not set up host forwarding rule 'tcp:127.0.0.1:18080-:80'\n`,
       })
-      const error = await rejection(resumeMachines(services, project, [machine('web')]))
+      const error = await rejectedVmError(resumeMachines(services, project, [machine('web')]))
       expect(error.code).to.equal('PORT_IN_USE')
       expect(error.message).to.contain('127.0.0.1:18080/tcp of machine web')
       expect(fake.domains.get(web)).to.include({saved: true})
@@ -224,7 +214,7 @@ describe('steps/suspend', () => {
     it('offers to discard the saved memory when libvirt cannot restore it', async () => {
       const {fake, services, project} = setup()
       const web = fake.add('web', {state: 'shut off', saved: true, startFailure: "error: Failed to start domain 'x'\nerror: operation failed: failed to read qemu header\n"})
-      const error = await rejection(resumeMachines(services, project, [machine('web')]))
+      const error = await rejectedVmError(resumeMachines(services, project, [machine('web')]))
       expect(error.code).to.equal('RESUME_FAILED')
       expect(error.detail).to.contain('failed to read qemu header')
       expect(error.hint).to.equal(`To give up the saved memory and boot afresh: \`virsh -c qemu:///system managedsave-remove ${web}\`, then \`vm up web\`.`)
