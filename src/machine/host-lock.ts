@@ -10,7 +10,7 @@ import type {VmHome} from '../home.js'
  * then never takes a volume or network that an `up` in some other project has just made and not
  * yet attached to a machine.
  */
-export function hostLockPath(home: VmHome): string {
+function hostLockPath(home: VmHome): string {
   return join(home.dataDir, 'host.lock')
 }
 

@@ -17,7 +17,7 @@ export type ConsoleOptions = {
 }
 
 /** `virsh -c URI console DOMAIN [--force]`. Pure. */
-export function consoleArgs(uri: string, domain: string, force: boolean): string[] {
+function consoleArgs(uri: string, domain: string, force: boolean): string[] {
   return ['-c', uri, 'console', domain, ...(force ? ['--force'] : [])]
 }
 

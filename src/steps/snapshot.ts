@@ -115,7 +115,7 @@ export async function saveSnapshot(services: Services, project: Project, machine
 }
 
 /** The error for a failed snapshot-create-as, or undefined when vm has nothing to add. Pure. */
-export function saveFailure(machine: string, name: string, existing: readonly string[], error: CommandFailedError): VmError | undefined {
+function saveFailure(machine: string, name: string, existing: readonly string[], error: CommandFailedError): VmError | undefined {
   const failure = classifySnapshotError(error.result.stderr)
   if (failure.kind === 'exists') return snapshotExistsError(machine, name, [...existing, name])
   if (failure.kind !== 'memory-blocked') return undefined
@@ -178,7 +178,7 @@ export async function restoreSnapshot(services: Services, project: Project, mach
 }
 
 /** What to say when a restored running machine has no DHCP lease in libvirt. Pure. */
-export function noLeaseWarning(machine: string): string {
+function noLeaseWarning(machine: string): string {
   return (
     `runs, but libvirt has no DHCP lease for it, so \`vm ssh\` cannot find it yet: the guest gave its address back when it was halted after this snapshot was taken, ` +
     `and asks again only when its lease is due for renewal (up to 30 min). To reach it now, \`vm halt ${machine}\` and \`vm up ${machine}\` boot it from the restored disk (its processes start afresh).`
@@ -186,7 +186,7 @@ export function noLeaseWarning(machine: string): string {
 }
 
 /** The error for a failed snapshot-revert, or undefined when vm has nothing to add. Pure. */
-export function restoreFailure(machine: string, name: string, uri: string, domain: string, error: CommandFailedError): VmError | undefined {
+function restoreFailure(machine: string, name: string, uri: string, domain: string, error: CommandFailedError): VmError | undefined {
   const text = `${error.result.stderr}\n${error.result.stdout}`
   // A running snapshot restarts QEMU, which binds the forwarded ports again.
   const port = parseHostfwdFailure(text)
@@ -229,12 +229,12 @@ async function listOne(services: Services, project: Project, machine: MachineCon
 }
 
 /** Oldest first; equal times (one second's resolution) keep libvirt's order. Pure. */
-export function sortByCreation(snapshots: readonly SnapshotFacts[]): SnapshotFacts[] {
+function sortByCreation(snapshots: readonly SnapshotFacts[]): SnapshotFacts[] {
   return [...snapshots].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
 }
 
 /** The --json entry of one snapshot. Pure. */
-export function snapshotEntry(machine: string, facts: SnapshotFacts, current: string | undefined): SnapshotEntry {
+function snapshotEntry(machine: string, facts: SnapshotFacts, current: string | undefined): SnapshotEntry {
   return {
     machine,
     name: facts.name,
