@@ -81,6 +81,8 @@ export function classifyVirshError(stderr: string): VirshFailure {
   if (/Permission denied|authentication (failed|unavailable)|access denied|Unable to get system bus connection/i.test(stderr)) return 'permission-denied'
   if (/Failed to connect socket .*No such file or directory/i.test(stderr)) return 'no-socket'
   if (/Failed to connect socket|Connection refused|failed to connect to the hypervisor/i.test(stderr)) return 'connect-refused'
+  // A call in flight when libvirtd stops (virsh 9.0's words, seen with SIGTERM to libvirtd).
+  if (/Disconnected from \S+ due to end of file|client socket is closed|End of file while reading data|Cannot recv data/i.test(stderr)) return 'connect-refused'
   if (/failed to get (domain|network|pool|vol)|not found|no (domain|network|storage pool|storage vol)\w* with matching/i.test(stderr)) {
     return 'not-found'
   }

@@ -17,7 +17,8 @@ if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
   chmod 0660 /dev/kvm
 fi
 
-if pid=$(pgrep -x libvirtd | head -n1); then
+# A libvirtd that was just stopped may linger as a zombie until init reaps it: only a live one counts.
+if pid=$(pgrep -x -r R,S,D,T libvirtd | head -n1); then
   running_ns=$(ip netns identify "$pid" || true)
   if [ -z "$running_ns" ]; then
     echo "libvirtd (pid $pid) runs in the main network namespace; the end-to-end tests need it inside a" >&2

@@ -147,6 +147,12 @@ describe('libvirt/virsh-parse', () => {
       expect(classifyVirshError(stderr)).to.equal('no-space')
     })
 
+    it('calls a call cut off by libvirtd stopping "connect-refused": libvirt is not reachable any more', () => {
+      // virsh 9.0, a call in flight when libvirtd got SIGTERM.
+      expect(classifyVirshError('error: Disconnected from qemu:///system due to end of file\nerror: internal error: client socket is closed\n')).to.equal('connect-refused')
+      expect(classifyVirshError('error: End of file while reading data: Input/output error\n')).to.equal('connect-refused')
+    })
+
     it('calls an empty stderr "other"', () => {
       expect(classifyVirshError('')).to.equal('other')
     })
