@@ -6,6 +6,7 @@ import got, {HTTPError, RequestError, TimeoutError} from 'got'
 
 import {InterruptedError, VmError} from '../errors.js'
 import type {Location} from './location.js'
+import {redirectRefusal, redirectRefusedError} from './redirect-policy.js'
 import {backoffDelay, formatDelay, judge, sleep, TransientError, type RetryPolicy} from './retry.js'
 
 /**
@@ -98,9 +99,19 @@ export function requestStream(url: string, options: RequestOptions = {}): Promis
     decompress: false,
     // One attempt: got's stream retries duplicate content (got issues #1381, #871); callers loop.
     retry: {limit: 0},
-    // Image sites redirect to mirrors.
+    // Image sites redirect to mirrors; never from https down to http (redirect-policy.ts).
     followRedirect: true,
     maxRedirects: 10,
+    hooks: {
+      beforeRedirect: [
+        (next, response) => {
+          const from = response.url
+          const to = next.url?.toString() ?? ''
+          const reason = redirectRefusal(from, to)
+          if (reason) throw redirectRefusedError(from, to, reason, url)
+        },
+      ],
+    },
     timeout: {
       lookup: timeouts.connectMs,
       connect: timeouts.connectMs,
@@ -120,11 +131,17 @@ export function requestStream(url: string, options: RequestOptions = {}): Promis
   })
   return new Promise((resolve, reject) => {
     // Stays attached after the response: an error before the caller pipes the stream must not go unheard.
-    stream.once('error', reject)
+    stream.once('error', (error) => reject(hookError(error)))
     stream.once('response', (response: {statusCode: number; headers: OpenedResponse['headers']}) => {
       resolve({stream, statusCode: response.statusCode, headers: response.headers})
     })
   })
+}
+
+/** got wraps what a hook throws in a RequestError; our own refusal is the error to report. */
+function hookError(error: unknown): unknown {
+  const cause = (error as {cause?: unknown} | undefined)?.cause
+  return error instanceof RequestError && cause instanceof VmError ? cause : error
 }
 
 /** Checksum files are small: a few quick tries, then the offline fallback (cache.ts) takes over. */

@@ -51,7 +51,9 @@ const TRANSIENT_CODES = new Set([
 export function judge(error: unknown, now = Date.now()): Verdict {
   if (error instanceof InterruptedError) return {action: 'fatal'}
   if (error instanceof TransientError) return {action: 'retry'}
-  if (error instanceof VmError) return {action: 'fatal'} // already decided (the cache's disk, say)
+  // Our own errors are already decided (the cache's disk, say); a mirror that redirects down to
+  // http is one bad mirror, and the next may stay on https.
+  if (error instanceof VmError) return error.code === 'BOX_REDIRECT_REFUSED' ? {action: 'next-url'} : {action: 'fatal'}
   if (error instanceof HTTPError) {
     const {statusCode, headers} = error.response
     if (!TRANSIENT_STATUS.has(statusCode)) return {action: 'next-url'}

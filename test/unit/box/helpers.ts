@@ -1,6 +1,9 @@
 import {createHash} from 'node:crypto'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {mkdtemp, readdir, rm} from 'node:fs/promises'
+import {execFileSync} from 'node:child_process'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import {createServer as createTlsServer, globalAgent} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -9,7 +12,7 @@ import {resolveVmHome, type VmHome} from '../../../src/home.js'
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
-/** A real HTTP server on 127.0.0.1 with a route table that tests may change between calls. */
+/** A real HTTP (or, given a key and certificate, HTTPS) server on 127.0.0.1 with a route table that tests may change between calls. */
 export type TestServer = {
   url(path: string): string
   /** Paths requested, in order. */
@@ -18,19 +21,20 @@ export type TestServer = {
   close(): Promise<void>
 }
 
-export async function startServer(routes: Record<string, Handler> = {}): Promise<TestServer> {
+export async function startServer(routes: Record<string, Handler> = {}, tls?: TestCertificate): Promise<TestServer> {
   const requests: string[] = []
   const state = {routes}
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     requests.push(req.url ?? '')
     const handler = state.routes[req.url ?? '']
     if (handler) return handler(req, res)
     res.writeHead(404, {'content-type': 'text/plain'}).end('not found\n')
-  })
+  }
+  const server = tls ? createTlsServer({key: tls.key, cert: tls.cert}, handle) : createServer(handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const {port} = server.address() as AddressInfo
   return {
-    url: (path) => `http://127.0.0.1:${port}${path}`,
+    url: (path) => `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
     requests,
     get routes() {
       return state.routes
@@ -45,10 +49,44 @@ export async function startServer(routes: Record<string, Handler> = {}): Promise
   }
 }
 
+export type TestCertificate = {readonly key: string; readonly cert: string}
+
+/**
+ * A throw-away self-signed certificate for 127.0.0.1 (openssl, a second or so), made in the test.
+ * trustCertificate makes Node's global https agent (which got uses) trust it until the returned
+ * function is called.
+ */
+export function makeCertificate(): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'vm-tls-'))
+  try {
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
+    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1']
+    args.push('-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert)
+    try {
+      execFileSync('openssl', args, {stdio: 'pipe'})
+    } catch (error) {
+      throw new Error(`openssl could not make a test certificate (${(error as Error).message}); this test needs: apt-get install openssl`)
+    }
+    return {key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8')}
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+export function trustCertificate(certificate: TestCertificate): () => void {
+  const options = globalAgent.options as {ca?: unknown}
+  const before = options.ca
+  options.ca = certificate.cert
+  return () => {
+    options.ca = before
+    globalAgent.destroy() // no kept-alive socket to a closed test server outlives the test
+  }
+}
+
 /** Serves `body` whole, with a Content-Length. */
-export function serve(body: Buffer | string, headers: Record<string, string> = {}): Handler {
+export function serve(body: Buffer | string, headers: Record<string, string> = {}, status = 200): Handler {
   return (_req, res) => {
-    res.writeHead(200, {'content-length': String(Buffer.byteLength(body)), ...headers}).end(body)
+    res.writeHead(status, {'content-length': String(Buffer.byteLength(body)), ...headers}).end(body)
   }
 }
 
