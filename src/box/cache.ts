@@ -18,6 +18,7 @@ import {
   touchEntry,
   type CacheEntry,
 } from './store.js'
+import {judgeTransport} from './transport-policy.js'
 import type {BoxRequest} from './types.js'
 import {unpackImage} from './unpack/index.js'
 
@@ -31,7 +32,10 @@ export type EnsureBoxOptions = {
   readonly progress: ProgressReporter
   /** Warnings and notes for the user, one line each. */
   readonly log: (line: string) => void
-  /** Accept a remote image that has no checksum (`--insecure`): its digest is computed and trusted. */
+  /**
+   * `--insecure`: accept a remote image that has no checksum (its digest is computed and trusted),
+   * and one whose image and checksum file both come over plain http (with a warning).
+   */
   readonly insecure?: boolean
   /** Defaults to DEFAULT_TIMEOUTS (fetch.ts); tests shorten them. */
   readonly timeouts?: TransferTimeouts
@@ -59,7 +63,8 @@ export type EnsuredBox = {
  *    way, compared; only then unpacked (decompress, untar, convert), checked (no backing or data
  *    file, no other format) and renamed into the cache.
  *
- * Throws BOX_UNVERIFIED (http without a checksum, unless insecure), BOX_CHECKSUM_MISSING,
+ * Throws BOX_UNVERIFIED (http without a checksum, unless insecure), BOX_INSECURE_TRANSPORT (image
+ * and checksum file both over plain http, unless insecure; see transport-policy.ts), BOX_CHECKSUM_MISSING,
  * BOX_CHECKSUM_AMBIGUOUS, BOX_CHECKSUM_MISMATCH, BOX_DOWNLOAD_FAILED, BOX_FILE_UNREADABLE,
  * BOX_CACHE_WRITE_FAILED, the unpacking errors (BOX_ARCHIVE_REJECTED, BOX_IMAGE_REJECTED, ...), and
  * InterruptedError when `signal` fires. A failed or interrupted download keeps its part file for the
@@ -71,6 +76,9 @@ export async function ensureBox(request: BoxRequest, options: EnsureBoxOptions):
   const now = options.now ?? (() => new Date())
   const location = parseLocation(request.url)
   refuseUnverified(request, options.insecure)
+  const transport = judgeTransport(request, options.insecure)
+  if (transport.action === 'refuse') throw transport.error
+  if (transport.action === 'warn') options.log(transport.warning)
   const context = {root, signal: options.signal, timeouts: options.timeouts, retry: options.retry, log: options.log}
   const expected = await expectedDigest(request, context)
   if (expected && 'offline' in expected) return hit(expected.offline, now, options.log)

@@ -15,6 +15,10 @@ export default class Reload extends VmCommand {
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
     'halt-timeout': Flags.integer({summary: 'Seconds to wait for a clean shutdown before powering off.', default: 60, min: 0}),
     ...provisionFlags,
+    insecure: Flags.boolean({
+      summary: 'Accept a box whose image and checksum file both come over plain http (from a host other than this one).',
+      description: 'Such a checksum proves nothing: anyone on the network path could change both files. Pin the digest (sha256:) or use https instead where you can.',
+    }),
   }
 
   async run(): Promise<void> {
@@ -27,6 +31,7 @@ export default class Reload extends VmCommand {
         destroyOnError: true,
         toolVersion: this.config.version,
         provision: provisionWhen(flags.provision),
+        insecure: flags.insecure,
         halt: {force: false, timeoutSeconds: flags['halt-timeout']},
       }),
     )

@@ -14,6 +14,10 @@ export default class Up extends VmCommand {
     ...lockFlags,
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
     ...provisionFlags,
+    insecure: Flags.boolean({
+      summary: 'Accept a box whose image and checksum file both come over plain http (from a host other than this one).',
+      description: 'Such a checksum proves nothing: anyone on the network path could change both files. Pin the digest (sha256:) or use https instead where you can.',
+    }),
     'destroy-on-error': Flags.boolean({
       summary: 'Remove a machine this run created if it fails to come up (--no-destroy-on-error keeps it for debugging).',
       default: true,
@@ -31,6 +35,7 @@ export default class Up extends VmCommand {
         destroyOnError: flags['destroy-on-error'],
         toolVersion: this.config.version,
         provision: provisionWhen(flags.provision),
+        insecure: flags.insecure,
       }),
     )
   }

@@ -29,10 +29,13 @@ export function provideOptions(services: Services, extra: {readonly insecure?: b
   }
 }
 
-/** Resolves the Vmfile's box (an added box, the catalog, or a URL) and provides it in the pool. */
-export async function prepareBox(services: Services, source: BoxSource, arch: string): Promise<PreparedBox> {
+/**
+ * Resolves the Vmfile's box (an added box, the catalog, or a URL) and provides it in the pool.
+ * `insecure` (`vm up --insecure`) accepts an image and checksum file that both come over plain http.
+ */
+export async function prepareBox(services: Services, source: BoxSource, arch: string, extra: {readonly insecure?: boolean} = {}): Promise<PreparedBox> {
   const request = await resolveBoxRequest(source, arch, services.home)
-  const provided = await provideBox(request, provideOptions(services))
+  const provided = await provideBox(request, provideOptions(services, extra))
   return {
     name: request.name,
     sha256: provided.entry.meta.sha256,

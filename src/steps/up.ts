@@ -31,6 +31,8 @@ export type UpOptions = BootOptions & {
   readonly destroyOnError: boolean
   readonly toolVersion: string
   readonly provision: ProvisionWhen
+  /** `--insecure`: accept a box whose image and checksum file both come over plain http (see transport-policy.ts). */
+  readonly insecure?: boolean
 }
 
 /**
@@ -56,7 +58,7 @@ async function upLocked(services: Services, project: Project, machines: readonly
   const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart})
   const userConfigs = await prepareUserConfigs(services, project, toCreate)
   const arch = hostArch()
-  const {plans, authorizedKey} = await prepareCreation(services, project, toCreate, arch)
+  const {plans, authorizedKey} = await prepareCreation(services, project, toCreate, arch, options.insecure)
   // Also for halted machines: their network may have been stopped since (a host reboot).
   const privateNetwork = toStart.some((m) => m.privateNetwork) ? await ensureProjectNetwork(services, project) : undefined
   const statusOf = new Map(machines.map((m, i) => [m.name, statuses[i]!]))
@@ -98,7 +100,7 @@ async function upLocked(services: Services, project: Project, machines: readonly
 type CreationPlans = {plans: Map<string, {box: PreparedBox; type: DomainTypeChoice}>; authorizedKey: string}
 
 /** Accelerator, pool, boxes (downloaded and imported), disk sizes and the project key, for the machines to create. */
-async function prepareCreation(services: Services, project: Project, toCreate: readonly MachineConfig[], arch: string): Promise<CreationPlans> {
+async function prepareCreation(services: Services, project: Project, toCreate: readonly MachineConfig[], arch: string, insecure = false): Promise<CreationPlans> {
   const {virsh, libvirt, out} = services
   if (toCreate.length === 0) return {plans: new Map(), authorizedKey: ''}
   const facts = await inspectAccelerator(virsh, arch, libvirt.kvmDeviceCheck)
@@ -106,7 +108,7 @@ async function prepareCreation(services: Services, project: Project, toCreate: r
   for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
   await ensurePool(virsh, libvirt, out.info)
   await requirePoolSpace(virsh, libvirt)
-  const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch)
+  const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch, insecure)
   const plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
   for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
   return {plans, authorizedKey: await ensureProjectState(services.runner, project)}
@@ -171,12 +173,12 @@ async function warnDrift(services: Services, machine: MachineConfig, status: Mac
   out.warn(`the Vmfile changed what is fixed at creation: ${drift.join('; ')}. To apply it: \`vm destroy ${machine.name}\` then \`vm up ${machine.name}\`.`)
 }
 
-async function prepareBoxes(services: Services, sources: readonly BoxSource[], arch: string): Promise<Map<string, PreparedBox>> {
+async function prepareBoxes(services: Services, sources: readonly BoxSource[], arch: string, insecure: boolean): Promise<Map<string, PreparedBox>> {
   const prepared = new Map<string, PreparedBox>()
   // One at a time: two machines on one box must share a single download and import.
   for (const source of sources) {
     const key = boxKey(source)
-    if (!prepared.has(key)) prepared.set(key, await prepareBox(services, source, arch))
+    if (!prepared.has(key)) prepared.set(key, await prepareBox(services, source, arch, {insecure}))
   }
   return prepared
 }

@@ -42,6 +42,21 @@ describe('vm box', () => {
     expect(result.calls).to.deep.equal([])
   })
 
+  it('add refuses an image and checksum file both on plain http before touching libvirt, unless --insecure', async () => {
+    const args = ['box', 'add', 'x', 'http://mirror.example/x.qcow2', '--checksum-url', 'http://mirror.example/SHA256SUMS']
+    const result = await vm(project(), args)
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.match(
+      /^Error: Refusing to trust box x: its image http:\/\/mirror\.example\/x\.qcow2 and its checksum file http:\/\/mirror\.example\/SHA256SUMS both come over plain http\.$/m,
+    )
+    expect(result.stderr).to.match(/--insecure/)
+    expect(result.calls).to.deep.equal([])
+    // --insecure gets past the check: the next thing is libvirt's pool (unreachable here).
+    const insecure = await vm(project(), [...args, '--insecure'], unreachable)
+    expect(insecure.stderr).to.not.match(/Refusing to trust/)
+    expect(insecure.calls.length).to.be.greaterThan(0)
+  })
+
   it('add refuses a bad name and a taken name, with what to do', async () => {
     const bad = await vm(project(), ['box', 'add', '../etc', '/tmp/x.qcow2'])
     expect(bad.exitCode).to.equal(2)

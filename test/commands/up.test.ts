@@ -36,6 +36,17 @@ describe('vm up', () => {
     expect(result.calls.map((c) => c.argv)).to.deep.equal([virsh('version')])
   })
 
+  it('up and reload take --insecure (for boxes on plain http), parsed before libvirt is asked', async () => {
+    project = await makeProject('box: debian-12\n')
+    for (const command of ['up', 'reload']) {
+      const result = await vm(project, [command, '--insecure'], [{argv: virsh('version'), stderr: VIRSH.noSocket, exitCode: 1}])
+      // Past the flags: the next thing is libvirt, which the fakes do not answer.
+      expect(result.exitCode, `${command}: ${result.stderr}`).to.equal(1)
+      expect(result.stderr, command).to.not.match(/Nonexistent flag|--insecure/)
+      expect(result.calls.length, command).to.be.greaterThan(0)
+    }
+  })
+
   it('honours VM_LIBVIRT_URI in every call and in the message', async () => {
     project = await makeProject('box: debian-12\n')
     const uri = 'qemu+unix:///system?socket=/nonexist'

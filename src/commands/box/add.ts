@@ -6,6 +6,7 @@ import {addBoxRequest} from '../../box/add-request.js'
 import {refuseUnverified} from '../../box/cache.js'
 import {formatBytes} from '../../box/progress.js'
 import {provideBox} from '../../box/provide.js'
+import {judgeTransport} from '../../box/transport-policy.js'
 import {VmError} from '../../errors.js'
 import {ensurePool} from '../../machine/host.js'
 import {provideOptions} from '../../steps/prepare-box.js'
@@ -17,7 +18,7 @@ export default class BoxAdd extends VmCommand {
   static override description = [
     'Fetches SOURCE (http(s), file:// or a path) and verifies it, unpacks it into one qcow2 (qcow2, raw/.img, compressed with xz, gzip or zstd, a tarball holding a disk, or a Vagrant libvirt .box), checks that it is a self-contained image, and imports it into the libvirt pool.',
     'A Vmfile can then say `box: NAME`; an added name is found before the catalog. The name is pinned to the sha256 of what was added.',
-    'A remote SOURCE needs --sha256 or --checksum-url; --insecure accepts it unverified.',
+    'A remote SOURCE needs --sha256 or --checksum-url; --insecure accepts it unverified. A SOURCE and a --checksum-url both on plain http (not on this host) are refused too, since anyone on the way could change both: use https or --sha256, or --insecure.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> box add mybox ./output/mybox.box',
@@ -31,7 +32,7 @@ export default class BoxAdd extends VmCommand {
   static override flags = {
     sha256: Flags.string({summary: 'The sha256 of SOURCE, as published.', exclusive: ['checksum-url']}),
     'checksum-url': Flags.string({summary: "URL (or path) of the distribution's checksum file that lists SOURCE.", exclusive: ['sha256']}),
-    insecure: Flags.boolean({summary: 'Accept a remote SOURCE without any checksum.'}),
+    insecure: Flags.boolean({summary: 'Accept a remote SOURCE without any checksum, or with SOURCE and its checksum file both on plain http.'}),
     force: Flags.boolean({char: 'f', summary: 'Replace a box already added under NAME.'}),
   }
 
@@ -48,7 +49,10 @@ export default class BoxAdd extends VmCommand {
       })
     }
     const request = addBoxRequest(args.name, args.source, {sha256: flags.sha256, checksumUrl: flags['checksum-url']}, process.cwd())
-    refuseUnverified(request, flags.insecure) // before libvirt is touched: bad input makes nothing
+    // Before libvirt is touched: bad input makes nothing. (With --insecure, ensureBox warns.)
+    refuseUnverified(request, flags.insecure)
+    const transport = judgeTransport(request, flags.insecure)
+    if (transport.action === 'refuse') throw transport.error
     await ensurePool(services.virsh, services.libvirt)
     const provided = await provideBox(request, provideOptions(services, {insecure: flags.insecure}))
     const {meta} = provided.entry
