@@ -19,7 +19,7 @@ fi
 as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu \
-  dnsmasq-base openssh-client xz-utils zstd gzip tar util-linux
+  dnsmasq-base openssh-client xz-utils zstd gzip tar util-linux gpgv
 
 # Without udev (containers), /dev/kvm keeps the kernel's 0600 root, which makes libvirt re-probe
 # QEMU on every call; give it the mode udev gives it everywhere else.

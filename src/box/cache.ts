@@ -26,7 +26,7 @@ export type {BoxRequest} from './types.js'
 
 export type EnsureBoxOptions = {
   readonly home: VmHome
-  /** Runs qemu-img, xz, zstd and tar for unpacking. */
+  /** Runs qemu-img, xz, zstd and tar for unpacking, and gpgv or sqop for signed checksum files. */
   readonly runner: Runner
   readonly signal?: AbortSignal
   readonly progress: ProgressReporter
@@ -79,7 +79,7 @@ export async function ensureBox(request: BoxRequest, options: EnsureBoxOptions):
   const transport = judgeTransport(request, options.insecure)
   if (transport.action === 'refuse') throw transport.error
   if (transport.action === 'warn') options.log(transport.warning)
-  const context = {root, signal: options.signal, timeouts: options.timeouts, retry: options.retry, log: options.log}
+  const context = {root, signal: options.signal, timeouts: options.timeouts, retry: options.retry, log: options.log, runner: options.runner}
   const expected = await expectedDigest(request, context)
   if (expected && 'offline' in expected) return hit(expected.offline, now, options.log)
   if (expected) {
@@ -187,7 +187,7 @@ async function verify(request: BoxRequest, file: Fetched, expected: Expected | u
   if (actual === expected.digest) return {ok: true}
   if (expected.checksumUrl) {
     const root = boxCacheRoot(options.home)
-    const again = await readChecksumFile(request, {root, signal: options.signal, timeouts: options.timeouts, retry: options.retry, log: options.log})
+    const again = await readChecksumFile(request, {root, signal: options.signal, timeouts: options.timeouts, retry: options.retry, log: options.log, runner: options.runner})
     if (file[again.algorithm] === again.digest) {
       options.log(`The checksum file ${expected.checksumUrl} had changed since it was first read; the image matches the new one.`)
       return {ok: true}

@@ -1,3 +1,5 @@
+import {dirname, join} from 'node:path'
+
 import {isMap, isNode, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
 
 import {VmError} from '../errors.js'
@@ -6,6 +8,7 @@ import {
   digestLength,
   isHexDigest,
   type Arch,
+  type ChecksumSignature,
   type ChecksumSource,
   type Firmware,
   type X86_64Level,
@@ -26,6 +29,9 @@ import {
  *     url: https://…/debian-13-genericcloud-amd64.qcow2
  *     mirrors: [https://…]     # optional: the same file elsewhere, tried in order after url
  *     checksum: {url: https://…/SHA512SUMS, algorithm: sha512}   # or {sha256: <hex>} / {sha512: <hex>}
+ *     # optional, where the distribution signs its checksum file: a detached signature, or
+ *     # {inline: true, key: …} for a clear-signed file; the key is a file in boxes/keys/
+ *     checksum: {url: https://…/SHA256SUMS, algorithm: sha256, signature: {url: https://…/SHA256SUMS.gpg, key: ubuntu-cloudimage-keyring.gpg}}
  * ```
  */
 
@@ -58,6 +64,8 @@ export const CATALOG_NAME = /^[a-z0-9][a-z0-9._-]*$/
 const TOP_KEYS = ['title', 'os_id', 'aliases', 'default_user', 'firmware', 'x86_64_level', 'arch'] as const
 const IMAGE_KEYS = ['url', 'mirrors', 'checksum'] as const
 const FIRMWARES: readonly Firmware[] = ['bios', 'uefi']
+/** A key file in the catalog's keys/ folder: a plain name (no path), a binary OpenPGP keyring. */
+export const KEY_FILE = /^[a-z0-9][a-z0-9._-]*\.gpg$/
 /** A user name cloud-init would accept on any of these distributions. */
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/
 
@@ -171,7 +179,7 @@ function checkLevel(value: unknown, arches: Record<string, unknown> | undefined,
 /** `{url, algorithm}` (a checksum file) or exactly one of `{sha256: <hex>}`, `{sha512: <hex>}`. */
 function checkChecksum(value: unknown, path: Path, check: Checker): ChecksumSource {
   const unusable = {algorithm: 'sha256', digest: ''} as const // returned with a problem recorded
-  const fields = check.map(value, path, ['url', 'algorithm', 'sha256', 'sha512'])
+  const fields = check.map(value, path, ['url', 'algorithm', 'signature', 'sha256', 'sha512'])
   if (!fields) return unusable
   const pinned = (['sha256', 'sha512'] as const).filter((algorithm) => algorithm in fields)
   if ('url' in fields && pinned.length === 0) {
@@ -180,10 +188,11 @@ function checkChecksum(value: unknown, path: Path, check: Checker): ChecksumSour
       check.problem([...path, 'algorithm'], `expected sha256 or sha512, found ${describe(algorithm)}`)
     }
     const checksumUrl = check.string(fields.url, [...path, 'url'], https)
-    return {checksumUrl, algorithm: algorithm === 'sha256' ? 'sha256' : 'sha512'}
+    const signature = 'signature' in fields ? checkSignature(fields.signature, checksumUrl, [...path, 'signature'], check) : undefined
+    return {checksumUrl, algorithm: algorithm === 'sha256' ? 'sha256' : 'sha512', ...(signature ? {signature} : {})}
   }
   const algorithm = pinned[0]
-  if (!algorithm || pinned.length > 1 || 'url' in fields || 'algorithm' in fields) {
+  if (!algorithm || pinned.length > 1 || 'url' in fields || 'algorithm' in fields || 'signature' in fields) {
     check.problem(path, 'expected either {url, algorithm} or exactly one of {sha256: <hex>}, {sha512: <hex>}')
     return unusable
   }
@@ -191,6 +200,26 @@ function checkChecksum(value: unknown, path: Path, check: Checker): ChecksumSour
     isHexDigest(s, algorithm) ? undefined : `expected ${digestLength(algorithm)} lower-case hex digits`,
   )
   return {algorithm, digest}
+}
+
+/**
+ * `{url: <https>, key: <file>}` (a detached signature) or `{inline: true, key: <file>}` (a
+ * clear-signed checksum file). The key comes back as its path: keys/<file> beside the catalog file.
+ */
+function checkSignature(value: unknown, checksumUrl: string, path: Path, check: Checker): ChecksumSignature | undefined {
+  const fields = check.map(value, path, ['url', 'inline', 'key'])
+  if (!fields) return undefined
+  const key = check.string(fields.key, [...path, 'key'], (s) =>
+    KEY_FILE.test(s) ? undefined : `expected the name of a .gpg file in boxes/keys/, found ${JSON.stringify(s)}`,
+  )
+  if ('url' in fields === (fields.inline === true) || ('inline' in fields && fields.inline !== true)) {
+    check.problem(path, 'expected either url: <the detached signature> or inline: true (a clear-signed checksum file), with key:')
+    return undefined
+  }
+  const keyFile = join(check.keysDir, key)
+  if (fields.inline === true) return {key: keyFile}
+  const url = check.string(fields.url, [...path, 'url'], (s) => (s === checksumUrl ? 'is the checksum file itself; use inline: true for a clear-signed file' : https(s)))
+  return {url, key: keyFile}
 }
 
 function https(s: string): string | undefined {
@@ -205,6 +234,11 @@ class Checker {
     private readonly file: string,
     private readonly problems: string[],
   ) {}
+
+  /** Where this catalog keeps the keys its signatures name: keys/ beside the file. */
+  get keysDir(): string {
+    return join(dirname(this.file), 'keys')
+  }
 
   /** With `atKey`, points at the key rather than the value: that is where an unknown key is. */
   problem(path: Path, message: string, atKey = false): void {

@@ -7,8 +7,9 @@ import {digestLength, type DigestAlgorithm} from './types.js'
  * - GNU coreutils style (Debian's SHA512SUMS, Ubuntu's SHA256SUMS): `<hex>  name` or `<hex> *name`
  *   (the star is "binary mode"; Ubuntu writes it). The algorithm is implied by the digest's length.
  * - BSD style (Fedora's and Rocky's CHECKSUM, `sha256sum --tag`): `SHA256 (name) = <hex>`.
- * - Either may be wrapped in a PGP clear-signature (Fedora's is); the armour is skipped. We do not
- *   verify the signature here: the file comes over HTTPS from the distribution's own host.
+ * - Either may be wrapped in a PGP clear-signature (Fedora's is); the armour is skipped. The
+ *   signature is not checked here: where the catalog names the distribution's key,
+ *   verify-signature.ts checks it first and hands over only the text it covers.
  * - A per-image ("sidecar") file beside one image, named after it: Arch's `.SHA256` and openSUSE's
  *   `.sha256` (GNU style), CentOS Stream's `.SHA256SUM` (BSD style), Alpine's `.sha512` (a bare
  *   digest, no name at all). A bare digest is listed under the name BESIDE.

@@ -28,7 +28,7 @@ export type TransferTimeouts = {
 export const DEFAULT_TIMEOUTS: TransferTimeouts = {connectMs: 30_000, responseMs: 60_000, stallMs: 30_000}
 
 /** What is being read, for the error messages. */
-export type Subject = 'image' | 'checksum file'
+export type Subject = 'image' | 'checksum file' | 'signature'
 
 export type OpenOptions = {
   readonly subject?: Subject
@@ -161,10 +161,15 @@ export type FetchTextOptions = OpenOptions & {
  * Transient failures (a reset, a stall, 5xx, 429) are retried from the start with backoff.
  */
 export async function fetchText(location: Location, options: FetchTextOptions = {}): Promise<string> {
+  return (await fetchBytes(location, options)).toString('utf8')
+}
+
+/** As fetchText, the bytes as they came: a detached signature is binary. */
+export async function fetchBytes(location: Location, options: FetchTextOptions = {}): Promise<Buffer> {
   const subject = options.subject ?? 'checksum file'
   if (location.kind === 'file') {
     const {stream} = await openSource(location, {...options, subject})
-    return readText(stream, location.path, subject, options.maxBytes).catch((error: unknown) => {
+    return readSmall(stream, location.path, subject, options.maxBytes).catch((error: unknown) => {
       throw fileError(error, location.path, subject)
     })
   }
@@ -173,7 +178,7 @@ export async function fetchText(location: Location, options: FetchTextOptions = 
   for (let attempt = 1; ; attempt++) {
     try {
       const {stream} = await requestStream(location.url, request)
-      return await readText(stream, location.url, subject, options.maxBytes)
+      return await readSmall(stream, location.url, subject, options.maxBytes)
     } catch (error) {
       const verdict = judge(error)
       if (verdict.action !== 'retry' || attempt >= policy.attemptsPerUrl) throw transferError(error, location.url, subject)
@@ -185,7 +190,7 @@ export async function fetchText(location: Location, options: FetchTextOptions = 
   }
 }
 
-async function readText(stream: Readable, url: string, subject: Subject, maxBytes = 4 * 1024 * 1024): Promise<string> {
+async function readSmall(stream: Readable, url: string, subject: Subject, maxBytes = 4 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   try {
@@ -199,14 +204,14 @@ async function readText(stream: Readable, url: string, subject: Subject, maxByte
   } finally {
     stream.destroy()
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
 /** Maps got's errors (and aborts) to what a person can act on. VmErrors pass through. */
 export function transferError(error: unknown, url: string, subject: Subject = 'image'): Error {
   if (error instanceof VmError) return error
   if (isAbort(error)) return new InterruptedError()
-  const what = subject === 'image' ? 'Download of' : 'Fetching the checksum file'
+  const what = subject === 'image' ? 'Download of' : `Fetching the ${subject}`
   const {reason, hint} = explainTransferFailure(error)
   return new VmError(`${what} ${url} failed: ${reason}.`, {code: 'BOX_DOWNLOAD_FAILED', cause: error, hint})
 }
@@ -252,7 +257,7 @@ export function fileError(error: unknown, path: string, subject: Subject = 'imag
     EACCES: 'permission denied',
   }
   const reason = (code && reasons[code]) ?? (error as Error).message
-  const what = subject === 'image' ? 'box image' : 'checksum file'
+  const what = subject === 'image' ? 'box image' : subject
   return new VmError(`Cannot read the ${what} ${path}: ${reason}.`, {code: 'BOX_FILE_UNREADABLE', cause: error})
 }
 

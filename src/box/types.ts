@@ -13,7 +13,18 @@ export type DigestAlgorithm = 'sha256' | 'sha512'
  */
 export type ChecksumSource =
   | {readonly algorithm: DigestAlgorithm; readonly digest: string}
-  | {readonly algorithm: DigestAlgorithm; readonly checksumUrl: string}
+  | {readonly algorithm: DigestAlgorithm; readonly checksumUrl: string; readonly signature?: ChecksumSignature}
+
+/**
+ * The distribution's OpenPGP signature over its checksum file (catalog boxes only): detached
+ * (Ubuntu's SHA256SUMS.gpg) or, without `url`, clear-signed inside the file (Fedora's CHECKSUM).
+ */
+export type ChecksumSignature = {
+  /** The detached signature; undefined when the checksum file is clear-signed. */
+  readonly url?: string
+  /** The binary OpenPGP key file that must have made it (the catalog's keys/ folder holds them). */
+  readonly key: string
+}
 
 /** A box resolved down to one image for one architecture: everything ensureBox needs. */
 export type BoxRequest = {

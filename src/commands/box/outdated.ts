@@ -17,7 +17,7 @@ export default class BoxOutdated extends VmCommand {
     const services = this.services(flags.verbose)
     const root = boxCacheRoot(services.home)
     const [catalog, named, entries] = await Promise.all([loadCatalog(), listNamedBoxes(services.home), listEntries(root)])
-    const rows = await checkOutdated(catalog, named, entries, hostArch(), {root, signal: services.signal, log: (line) => services.out.warn(line)})
+    const rows = await checkOutdated(catalog, named, entries, hostArch(), {root, signal: services.signal, log: (line) => services.out.warn(line), runner: services.runner})
     if (rows.length === 0) {
       this.log('No cached box has a publisher to compare with.')
       return rows

@@ -60,7 +60,9 @@ describe('box/catalog', () => {
               if (!('checksumUrl' in image.checksum)) return `pinned ${image.checksum.algorithm}`
               const sidecar = isSidecarFile(image.checksum.checksumUrl, image.url.slice(image.url.lastIndexOf('/') + 1))
               const file = image.checksum.checksumUrl.slice(image.checksum.checksumUrl.lastIndexOf('/') + 1)
-              return sidecar ? `per-image ${file.slice(file.lastIndexOf('.'))}` : file.replace(/-\d.*-CHECKSUM$/, '-…-CHECKSUM')
+              const signature = image.checksum.signature
+              const signed = signature ? (signature.url ? ` + ${signature.url.slice(signature.url.lastIndexOf('/') + 1)}` : ' clear-signed') : ''
+              return (sidecar ? `per-image ${file.slice(file.lastIndexOf('.'))}` : file.replace(/-\d.*-CHECKSUM$/, '-…-CHECKSUM')) + signed
             }),
           ),
         ].join(' ')
@@ -73,14 +75,14 @@ describe('box/catalog', () => {
         ['centos-stream-10', 'centos-stream', 'x86_64 aarch64', 'per-image .SHA256SUM'],
         ['debian-12', 'bookworm', 'x86_64 aarch64', 'SHA512SUMS'],
         ['debian-13', 'debian trixie', 'x86_64 aarch64', 'SHA512SUMS'],
-        ['fedora-44', 'fedora', 'x86_64 aarch64', 'Fedora-Cloud-…-CHECKSUM'],
+        ['fedora-44', 'fedora', 'x86_64 aarch64', 'Fedora-Cloud-…-CHECKSUM clear-signed'],
         ['opensuse-leap-16.0', 'opensuse opensuse-leap', 'x86_64 aarch64', 'per-image .sha256'],
         ['rocky-9', '', 'x86_64 aarch64', 'CHECKSUM'],
         ['rocky-10', 'rocky', 'x86_64 aarch64', 'CHECKSUM'],
-        ['ubuntu-22.04', 'jammy', 'x86_64 aarch64', 'SHA256SUMS'],
-        ['ubuntu-24.04', 'noble', 'x86_64 aarch64', 'SHA256SUMS'],
-        ['ubuntu-26.04', 'ubuntu-lts resolute', 'x86_64 aarch64', 'SHA256SUMS'],
-        ['ubuntu-26.10', 'ubuntu', 'x86_64 aarch64', 'SHA256SUMS'],
+        ['ubuntu-22.04', 'jammy', 'x86_64 aarch64', 'SHA256SUMS + SHA256SUMS.gpg'],
+        ['ubuntu-24.04', 'noble', 'x86_64 aarch64', 'SHA256SUMS + SHA256SUMS.gpg'],
+        ['ubuntu-26.04', 'ubuntu-lts resolute', 'x86_64 aarch64', 'SHA256SUMS + SHA256SUMS.gpg'],
+        ['ubuntu-26.10', 'ubuntu', 'x86_64 aarch64', 'SHA256SUMS + SHA256SUMS.gpg'],
       ])
     })
 
@@ -129,6 +131,7 @@ describe('box/catalog', () => {
         for (const image of Object.values(entry.images)) {
           const urls = [image.url, ...image.mirrors]
           if ('checksumUrl' in image.checksum) urls.push(image.checksum.checksumUrl)
+          if ('signature' in image.checksum && image.checksum.signature?.url) urls.push(image.checksum.signature.url)
           for (const url of urls) expect(new URL(url).protocol, url).to.equal('https:')
           // A mirror serves the same file: its name must be the image's, or the checksum file would not list it.
           const fileName = (url: string) => url.slice(url.lastIndexOf('/') + 1)
@@ -273,6 +276,40 @@ describe('box/catalog', () => {
       expect(thrown(() => parseCatalogEntry('t', text('nothing'))).detail).to.equal(
         'boxes/t.yaml:7:15 arch.aarch64.checksum: expected a mapping, found "nothing"',
       )
+    })
+
+    it('reads a signature over the checksum file: detached with its URL, or clear-signed (inline), with its key under keys/', () => {
+      const text = (signature: string) =>
+        `title: T\nos_id: t1\ndefault_user: u\narch:\n  x86_64:\n    url: https://example.org/a.qcow2\n    checksum: {url: https://example.org/SUMS, algorithm: sha256, signature: ${signature}}\n`
+      const checksum = (signature: string, file?: string) => parseCatalogEntry('t', text(signature), file).images.x86_64?.checksum
+      expect(checksum('{url: https://example.org/SUMS.gpg, key: distro.gpg}')).to.deep.equal({
+        checksumUrl: 'https://example.org/SUMS',
+        algorithm: 'sha256',
+        signature: {url: 'https://example.org/SUMS.gpg', key: 'boxes/keys/distro.gpg'},
+      })
+      expect(checksum('{inline: true, key: distro.gpg}', '/opt/vm/boxes/t.yaml')).to.deep.equal({
+        checksumUrl: 'https://example.org/SUMS',
+        algorithm: 'sha256',
+        signature: {key: '/opt/vm/boxes/keys/distro.gpg'},
+      })
+    })
+
+    it('rejects a signature without exactly one of url and inline: true, a key that is not a plain .gpg name, a plain-http or self URL', () => {
+      const text = (signature: string) =>
+        `title: T\nos_id: t1\ndefault_user: u\narch:\n  x86_64:\n    url: https://example.org/a.qcow2\n    checksum: {url: https://example.org/SUMS, algorithm: sha256, signature: ${signature}}\n`
+      const problem = (signature: string) => thrown(() => parseCatalogEntry('t', text(signature))).detail
+      const either = 'expected either url: <the detached signature> or inline: true (a clear-signed checksum file), with key:'
+      expect(problem('{key: k.gpg}')).to.equal(`boxes/t.yaml:7:77 arch.x86_64.checksum.signature: ${either}`)
+      expect(problem('{url: https://example.org/SUMS.gpg, inline: true, key: k.gpg}')).to.equal(`boxes/t.yaml:7:77 arch.x86_64.checksum.signature: ${either}`)
+      expect(problem('{inline: yes, key: k.gpg}')).to.equal(`boxes/t.yaml:7:77 arch.x86_64.checksum.signature: ${either}`)
+      expect(problem('{inline: true, key: ../../etc/k.gpg}')).to.match(/signature\.key: expected the name of a \.gpg file in boxes\/keys\/, found "\.\.\/\.\.\/etc\/k\.gpg"$/)
+      expect(problem('{inline: true, key: k.asc}')).to.match(/signature\.key: expected the name of a \.gpg file/)
+      expect(problem('{inline: true}')).to.match(/signature\.key: expected a non-empty string, found nothing$/)
+      expect(problem('{url: http://example.org/SUMS.gpg, key: k.gpg}')).to.match(/signature\.url: expected an https URL/)
+      expect(problem('{url: https://example.org/SUMS, key: k.gpg}')).to.match(/signature\.url: is the checksum file itself; use inline: true/)
+      expect(problem('{inline: true, key: k.gpg, keyring: x}')).to.match(/signature\.keyring: unknown key \(expected url, inline, key\)$/)
+      const pinned = `title: T\nos_id: t1\ndefault_user: u\narch:\n  x86_64:\n    url: https://example.org/a.qcow2\n    checksum: {sha256: ${HEX}, signature: {inline: true, key: k.gpg}}\n`
+      expect(thrown(() => parseCatalogEntry('t', pinned)).detail).to.match(/checksum: expected either \{url, algorithm\}/)
     })
 
     it('reports YAML syntax errors and missing fields with their positions', () => {

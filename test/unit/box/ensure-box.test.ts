@@ -17,18 +17,7 @@ import type {ProgressReporter} from '../../../src/box/progress.js'
 import type {BoxRequest} from '../../../src/box/types.js'
 import {renderError} from '../../../src/errors.js'
 import type {VmHome} from '../../../src/home.js'
-import {list, rejection, serve, sha256, sha512, startServer, tempHome, type TestServer} from './helpers.js'
-
-/** A real qcow2 (a few hundred KiB: several chunks), as unpacking accepts only genuine images. */
-function makeQcow2(virtualSize: string): Buffer {
-  const dir = mkdtempSync(join(tmpdir(), 'vm-qcow2-'))
-  try {
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'x.qcow2'), virtualSize])
-    return readFileSync(join(dir, 'x.qcow2'))
-  } finally {
-    rmSync(dir, {recursive: true, force: true})
-  }
-}
+import {list, makeQcow2, rejection, serve, sha256, sha512, startServer, tempHome, type TestServer} from './helpers.js'
 
 const IMAGE = makeQcow2('16G')
 const IMAGE_SHA256 = sha256(IMAGE)

@@ -90,6 +90,17 @@ export function serve(body: Buffer | string, headers: Record<string, string> = {
   }
 }
 
+/** A real qcow2 (a few hundred KiB: several chunks), as unpacking accepts only genuine images. */
+export function makeQcow2(virtualSize: string): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'vm-qcow2-'))
+  try {
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'x.qcow2'), virtualSize])
+    return readFileSync(join(dir, 'x.qcow2'))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
 /** Deterministic, incompressible-looking image bytes. */
 export function fakeImage(size: number, seed = 'image'): Buffer {
   const out = Buffer.alloc(size)

@@ -4,7 +4,11 @@ import type {CatalogEntry} from '../../../src/box/catalog-entry.js'
 import type {NamedBox} from '../../../src/box/named-boxes.js'
 import {checkOutdated} from '../../../src/box/outdated.js'
 import type {CacheEntry} from '../../../src/box/store.js'
+import type {Runner} from '../../../src/exec/runner.js'
 import {serve, sha256, startServer, type TestServer} from './helpers.js'
+
+/** No catalog entry here is signed: nothing may run. */
+const runner: Runner = {run: (file) => Promise.reject(new Error(`unexpected ${file}`))}
 
 describe('box/outdated: is the cached image the one published today?', () => {
   let server: TestServer
@@ -39,7 +43,7 @@ describe('box/outdated: is the cached image the one published today?', () => {
       {name: 'pinned', source: '/srv/p.box', sha256: sha256('p'), verifiedBy: 'local-file', addedAt: 'x'},
     ]
     const entries = [cached('current', 'v1'), cached('current', 'v2', '2026-11-20T00:00:00.000Z'), cached('stale', 'v2'), cached('mine', 'mine'), cached('pinned', 'p')]
-    const rows = await checkOutdated([catalogEntry('current'), catalogEntry('stale'), catalogEntry('absent')], named, entries, 'x86_64', {root: '/nonexistent', log: () => undefined})
+    const rows = await checkOutdated([catalogEntry('current'), catalogEntry('stale'), catalogEntry('absent')], named, entries, 'x86_64', {root: '/nonexistent', log: () => undefined, runner})
     expect(rows.map((r) => [r.name, r.status])).to.deep.equal([
       ['mine', 'up-to-date'],
       ['pinned', 'pinned'],
@@ -50,7 +54,7 @@ describe('box/outdated: is the cached image the one published today?', () => {
   })
 
   it('says unknown, with the reason, when the checksum file cannot be read', async () => {
-    const rows = await checkOutdated([catalogEntry('gone')], [], [cached('gone', 'v1')], 'x86_64', {root: '/nonexistent', log: () => undefined, retry: {attemptsPerUrl: 1, initialDelayMs: 1, maxDelayMs: 1}})
+    const rows = await checkOutdated([catalogEntry('gone')], [], [cached('gone', 'v1')], 'x86_64', {root: '/nonexistent', log: () => undefined, runner, retry: {attemptsPerUrl: 1, initialDelayMs: 1, maxDelayMs: 1}})
     expect(rows.map((r) => r.status)).to.deep.equal(['unknown'])
     expect(rows[0]?.reason).to.match(/HTTP 404/)
   })

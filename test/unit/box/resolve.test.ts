@@ -1,3 +1,5 @@
+import {join} from 'node:path'
+
 import {expect} from 'chai'
 
 import {CATALOG_DIR, hostArch, resolveBox} from '../../../src/box/catalog.js'
@@ -28,7 +30,11 @@ describe('box/resolve', () => {
       title: 'Ubuntu 24.04 LTS (Noble Numbat)',
       url: 'https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.img',
       mirrors: [],
-      checksum: {checksumUrl: 'https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS', algorithm: 'sha256'},
+      checksum: {
+        checksumUrl: 'https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS',
+        algorithm: 'sha256',
+        signature: {url: 'https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS.gpg', key: join(CATALOG_DIR, 'keys', 'ubuntu-cloudimage-keyring.gpg')},
+      },
       osId: 'ubuntu24.04',
       defaultUser: 'ubuntu',
       firmware: 'bios',
