@@ -18,6 +18,7 @@ import {
   touchEntry,
   type CacheEntry,
 } from './store.js'
+import {sizeLimits, type SizeLimits} from './size-limit.js'
 import {judgeTransport} from './transport-policy.js'
 import type {BoxRequest} from './types.js'
 import {unpackImage} from './unpack/index.js'
@@ -42,6 +43,8 @@ export type EnsureBoxOptions = {
   readonly retry?: RetryPolicy
   /** Clock for fetchedAt/lastUsedAt. */
   readonly now?: () => Date
+  /** What the download and each unpacked layer may grow to; by default from VM_BOX_MAX_BYTES (size-limit.ts). */
+  readonly limits?: SizeLimits
 }
 
 /** What ensureBox did, for messages and for the resume measurements. */
@@ -65,13 +68,15 @@ export type EnsuredBox = {
  *
  * Throws BOX_UNVERIFIED (http without a checksum, unless insecure), BOX_INSECURE_TRANSPORT (image
  * and checksum file both over plain http, unless insecure; see transport-policy.ts), BOX_CHECKSUM_MISSING,
- * BOX_CHECKSUM_AMBIGUOUS, BOX_CHECKSUM_MISMATCH, BOX_DOWNLOAD_FAILED, BOX_FILE_UNREADABLE,
+ * BOX_CHECKSUM_AMBIGUOUS, BOX_CHECKSUM_MISMATCH, BOX_SIGNATURE_BAD, BOX_TOO_LARGE and BOX_NO_SPACE
+ * (size-limit.ts), BOX_DOWNLOAD_FAILED, BOX_FILE_UNREADABLE,
  * BOX_CACHE_WRITE_FAILED, the unpacking errors (BOX_ARCHIVE_REJECTED, BOX_IMAGE_REJECTED, ...), and
  * InterruptedError when `signal` fires. A failed or interrupted download keeps its part file for the
  * next attempt; anything that was verified and found wrong is removed; nothing unverified is ever
  * renamed into the cache.
  */
-export async function ensureBox(request: BoxRequest, options: EnsureBoxOptions): Promise<EnsuredBox> {
+export async function ensureBox(request: BoxRequest, given: EnsureBoxOptions): Promise<EnsuredBox> {
+  const options = {...given, limits: given.limits ?? sizeLimits()} // a bad VM_BOX_MAX_BYTES fails here, before any transfer
   const root = boxCacheRoot(options.home)
   const now = options.now ?? (() => new Date())
   const location = parseLocation(request.url)
@@ -123,6 +128,7 @@ async function download(
       signal: options.signal,
       timeouts: options.timeouts,
       retry: options.retry,
+      limits: options.limits,
       // On a terminal the bar owns the bottom line; retries are reported above it.
       log: (line) => (options.progress.note ? options.progress.note(line) : options.log(line)),
     })
@@ -164,6 +170,7 @@ async function copyLocal(
     progress: options.progress,
     signal: options.signal,
     timeouts: options.timeouts,
+    limits: options.limits,
   })
   const file = {...copied, path: copied.tempPath}
   try {
@@ -218,7 +225,7 @@ async function unpackAndCommit(
 ): Promise<CacheEntry> {
   const workDir = await createWorkDir(root)
   try {
-    const image = await unpackImage(file.path, workDir, {runner: options.runner, signal: options.signal, label: request.name})
+    const image = await unpackImage(file.path, workDir, {runner: options.runner, signal: options.signal, label: request.name, limits: options.limits})
     const {size: imageSize} = await stat(image.path)
     const stamp = now().toISOString()
     return await commitEntry(root, image.path, {

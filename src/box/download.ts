@@ -1,13 +1,16 @@
 import {createHash} from 'node:crypto'
 import {createWriteStream} from 'node:fs'
 import {rm} from 'node:fs/promises'
+import {dirname} from 'node:path'
 import {Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import {InterruptedError, VmError} from '../errors.js'
 import {fileError, openSource, transferError, type TransferTimeouts} from './fetch.js'
 import type {Location} from './location.js'
+import {freeBytes} from './free-space.js'
 import type {ProgressReporter} from './progress.js'
+import {allowedSize, sizeError, sizeLimits, sizeProblem, type SizeLimits} from './size-limit.js'
 import {createTempPath} from './store.js'
 
 // Downloads over http(s) go through the resumable path; copyHashing stays for local files.
@@ -31,6 +34,8 @@ export type CopyHashingOptions = {
   readonly progress: ProgressReporter
   readonly signal?: AbortSignal
   readonly timeouts?: TransferTimeouts
+  /** The size limit and the free space kept (size-limit.ts); by default 64 GiB or VM_BOX_MAX_BYTES, 2 GiB kept free. */
+  readonly limits?: SizeLimits
 }
 
 /**
@@ -51,6 +56,16 @@ export async function copyHashing(
   let started = false
   try {
     const opened = await openSource(location, {timeouts: options.timeouts, signal: options.signal})
+    const limits = options.limits ?? sizeLimits()
+    const dir = dirname(tempPath)
+    const free = await freeBytes(dir).catch(() => Number.POSITIVE_INFINITY)
+    const subject = location.kind === 'http' ? `The download of ${source}` : `Copying ${source} into the box cache`
+    const known = opened.totalBytes === undefined ? undefined : sizeProblem(opened.totalBytes, 0, free, limits)
+    if (known) {
+      opened.stream.destroy()
+      throw sizeError(known, subject, dir, limits)
+    }
+    const maxSize = allowedSize(0, free, limits)
     const sha256 = createHash('sha256')
     const sha512 = options.sha512 ? createHash('sha512') : undefined
     let size = 0
@@ -58,6 +73,10 @@ export async function copyHashing(
     started = true
     const hasher = new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        if (size + chunk.length > maxSize) {
+          const problem = size + chunk.length > limits.maxBytes ? ({kind: 'too-large'} as const) : ({kind: 'no-space', freeBytes: free - size} as const)
+          return done(sizeError(problem, subject, dir, limits))
+        }
         sha256.update(chunk)
         sha512?.update(chunk)
         size += chunk.length

@@ -23,6 +23,9 @@ export type PartWriterOptions = {
   readonly offset: number
   /** Called with the file's new size after each write. */
   readonly onWritten: (size: number) => void
+  /** The file may not grow past this; a write that would is not made, and `limitError` is thrown instead. */
+  readonly maxSize?: number
+  readonly limitError?: (size: number) => Error
 }
 
 /**
@@ -93,6 +96,11 @@ export class PartWriter extends Writable {
    */
   private async writeAll(buffers: Buffer[]): Promise<void> {
     try {
+      const incoming = buffers.reduce((sum, buffer) => sum + buffer.length, 0)
+      const {maxSize, limitError} = this.options
+      if (maxSize !== undefined && this.position + incoming > maxSize) {
+        throw limitError?.(this.position + incoming) ?? new Error(`the file would grow past ${maxSize} bytes`)
+      }
       let pending = buffers
       while (pending.length > 0) {
         const {bytesWritten} = await this.handle!.writev(pending, this.position)

@@ -9,9 +9,11 @@ import {DEFAULT_TIMEOUTS, explainTransferFailure, isAbort, requestStream, type T
 import {FileHasher} from './file-hasher.js'
 import {contentLength, ifRangeValue, parseContentRange, validatorOf, type Validator} from './http-range.js'
 import {cacheWriteError, PartWriter, syncFile, writeBody} from './part-writer.js'
+import {freeBytes} from './free-space.js'
 import {formatBytes, type ProgressReporter} from './progress.js'
 import {readResumeState, removeResumeState, writeResumeState, type ResumeState} from './resume-state.js'
 import {backoffDelay, DEFAULT_RETRY, formatDelay, judge, sleep, TransientError, type RetryPolicy} from './retry.js'
+import {allowedSize, sizeError, sizeLimits, sizeProblem, type SizeLimits} from './size-limit.js'
 
 /**
  * Downloads that always arrive: one file from a list of URLs (the image, then its mirrors) into a
@@ -54,6 +56,8 @@ export type ResumableDownloadOptions = {
   readonly retry?: RetryPolicy
   /** One line per retry, resume and mirror switch, e.g. "... at 312 MiB; resuming in 2 s (attempt 2 of 5)". */
   readonly log?: (line: string) => void
+  /** The size limit and the free space kept (size-limit.ts); by default 64 GiB or VM_BOX_MAX_BYTES, 2 GiB kept free. */
+  readonly limits?: SizeLimits
 }
 
 export type DownloadedFile = {
@@ -163,8 +167,11 @@ class ResumableDownload {
     } catch (error) {
       await this.hasher.stop()
       if (this.progressStarted) this.options.progress.fail?.()
-      // An empty part resumes nothing: leave no litter after a 404 or a refused connection.
-      if (this.size === 0) await discardPartial(this.options.partPath).catch(() => undefined)
+      // An empty part resumes nothing: leave no litter after a 404 or a refused connection. A part
+      // stopped at the size limit would only be stopped there again. (One stopped for lack of
+      // space is kept: it resumes once space is freed.)
+      const tooLarge = error instanceof VmError && error.code === 'BOX_TOO_LARGE'
+      if (this.size === 0 || tooLarge) await discardPartial(this.options.partPath).catch(() => undefined)
       throw this.options.signal?.aborted || isAbort(error) ? new InterruptedError() : error
     }
   }
@@ -257,7 +264,7 @@ class ResumableDownload {
       const of = total === undefined ? '' : ` of ${formatBytes(total)}`
       this.options.log?.(`${this.options.label}: resuming at ${formatBytes(this.size)}${of} from ${url}`)
     }
-    await this.receive(stream, total)
+    await this.receive(stream, total, url)
     if (this.size < range.end + 1) throw new TransientError(`the server closed the connection at ${formatBytes(this.size)}`)
     // A server may send less than asked ("bytes N-M/T" with M < T-1): ask for the rest at once.
     return total !== undefined && this.size < total ? 'again-now' : 'complete'
@@ -279,7 +286,7 @@ class ResumableDownload {
     }
     const total = contentLength(headers)
     await this.saveState({version: 1, urls: this.options.urls, url, validator: validatorOf(headers), totalBytes: total})
-    await this.receive(stream, total)
+    await this.receive(stream, total, url)
     if (total !== undefined && this.size < total) {
       throw new TransientError(`the server closed the connection at ${formatBytes(this.size)} of ${formatBytes(total)}`)
     }
@@ -329,9 +336,23 @@ class ResumableDownload {
     this.state = state
   }
 
-  /** Streams a body into the part from its current end. */
-  private async receive(stream: Readable, total: number | undefined): Promise<void> {
+  /**
+   * Streams a body into the part from its current end. A known total must fit the size limit and
+   * the free space (less the reserve) before a byte is written; the part stops growing at
+   * whichever comes first (BOX_TOO_LARGE, BOX_NO_SPACE).
+   */
+  private async receive(stream: Readable, total: number | undefined, url: string): Promise<void> {
     const {progress, label, partPath, signal} = this.options
+    const limits = this.options.limits ?? sizeLimits()
+    const dir = dirname(partPath)
+    const free = await freeBytes(dir).catch(() => Number.POSITIVE_INFINITY)
+    const subject = `The download of ${url}`
+    const known = total === undefined ? undefined : sizeProblem(total, this.size, free, limits)
+    if (known) throw sizeError(known, subject, dir, limits)
+    const maxSize = allowedSize(this.size, free, limits)
+    const start = this.size
+    const limitError = (size: number) =>
+      sizeError(size > limits.maxBytes ? {kind: 'too-large'} : {kind: 'no-space', freeBytes: free - (this.size - start)}, subject, dir, limits)
     if (!this.progressStarted) {
       progress.start(label, total, this.size)
       this.progressStarted = true
@@ -339,6 +360,8 @@ class ResumableDownload {
     const writer = new PartWriter({
       path: partPath,
       offset: this.size,
+      maxSize,
+      limitError,
       onWritten: (size) => {
         this.fetchedBytes += size - this.size
         this.size = size

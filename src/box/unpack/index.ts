@@ -9,6 +9,8 @@ import {checkImage} from './image-check.js'
 import {readEnds} from './read-ends.js'
 import {archiveRejected, imageRejected, indentDetail, unpackFailed} from './refusals.js'
 import {sniff, type Compression} from './sniff.js'
+import {sizeLimits, type SizeLimits} from '../size-limit.js'
+import {guardOutput, type Track} from './size-guard.js'
 import {renderSourceFormat} from './source-format.js'
 import {ToolFailedError} from './spawn-to-file.js'
 import {unpackTarball} from './unpack-tarball.js'
@@ -21,7 +23,13 @@ export type UnpackedImage = {
   readonly sourceFormat: string
 }
 
-export type UnpackDeps = {readonly runner: Runner; readonly signal?: AbortSignal; readonly label: string}
+export type UnpackDeps = {
+  readonly runner: Runner
+  readonly signal?: AbortSignal
+  readonly label: string
+  /** What each layer may grow to (size-limit.ts); by default 64 GiB or VM_BOX_MAX_BYTES, 2 GiB kept free. */
+  readonly limits?: SizeLimits
+}
 
 /** Compression layers one download may stack (e.g. a .tar.xz whose disk is .gz): more is a bomb or a joke. */
 const MAX_LAYERS = 4
@@ -32,9 +40,11 @@ const MAX_LAYERS = 4
  * extracted (a Vagrant .box must be a libvirt box), and the disk must be a self-contained qcow2 or a
  * raw image, which is converted to qcow2. Everything is written inside workDir (streaming, never
  * held in memory); input is only read. Errors: BOX_ARCHIVE_REJECTED, BOX_IMAGE_REJECTED,
- * BOX_UNPACK_FAILED / BOX_UNPACK_NO_SPACE, INTERRUPTED (files left in workDir are the caller's).
+ * BOX_UNPACK_FAILED / BOX_UNPACK_NO_SPACE, BOX_TOO_LARGE / BOX_NO_SPACE (a layer grew past the
+ * size limit, or the disk's reserve), INTERRUPTED (files left in workDir are the caller's).
  */
-export async function unpackImage(input: string, workDir: string, deps: UnpackDeps): Promise<UnpackedImage> {
+export async function unpackImage(input: string, workDir: string, given: UnpackDeps): Promise<UnpackedImage> {
+  const deps = {...given, limits: given.limits ?? sizeLimits()}
   const {label, signal} = deps
   const dir = resolve(workDir)
   let current = resolve(input)
@@ -57,7 +67,10 @@ export async function unpackImage(input: string, workDir: string, deps: UnpackDe
       case 'compressed': {
         if (++layers > MAX_LAYERS) throw imageRejected(label, `it is compressed more than ${MAX_LAYERS} times over`)
         const output = join(dir, `layer-${layers}`)
-        await decompressOrExplain(content.compression, current, output, deps)
+        const subject = `Unpacking box ${label} (layer ${layers}, ${content.compression})`
+        await guardOutput(output, {limits: deps.limits, subject, signal}, (guarded, track) =>
+          decompressOrExplain(content.compression, current, output, {...deps, signal: guarded}, track),
+        )
         await spent(current)
         compressions.push(content.compression)
         current = output
@@ -83,7 +96,8 @@ export async function unpackImage(input: string, workDir: string, deps: UnpackDe
         const info = await checkImage(current, 'raw', head, deps)
         const output = join(dir, 'image.qcow2')
         try {
-          await convertRawToQcow2(deps.runner, current, output, signal)
+          const subject = `Converting box ${label} to qcow2`
+          await guardOutput(output, {limits: deps.limits, subject, signal}, (guarded) => convertRawToQcow2(deps.runner, current, output, guarded))
         } catch (error) {
           if (error instanceof VmError && error.code === 'COMMAND_FAILED') {
             throw unpackFailed(label, 'qemu-img could not convert the raw image to qcow2', error.detail, error)
@@ -97,9 +111,9 @@ export async function unpackImage(input: string, workDir: string, deps: UnpackDe
   }
 }
 
-async function decompressOrExplain(compression: Compression, input: string, output: string, deps: UnpackDeps): Promise<void> {
+async function decompressOrExplain(compression: Compression, input: string, output: string, deps: UnpackDeps, track: Track): Promise<void> {
   try {
-    await decompress(compression, input, output, deps.signal)
+    await decompress(compression, input, output, deps.signal, track)
   } catch (error) {
     if (error instanceof VmError && error.code === 'TOOL_NOT_INSTALLED') {
       const pkg = compression === 'xz' ? 'xz-utils' : compression

@@ -3,6 +3,7 @@ import {open, type FileHandle} from 'node:fs/promises'
 import {pipeline} from 'node:stream/promises'
 
 import {InterruptedError} from '../../errors.js'
+import type {Track} from './size-guard.js'
 import {SparseWriter} from './sparse-writer.js'
 import {BLOCK, extensionContinues, paddedSize, parseHeaderBlock, TarFormatError, type HeaderBlock} from './tar-header.js'
 import {isGnuSparseName, isRegular, normaliseName, parsePaxRecords, paxSparse, type TarMember} from './tar-members.js'
@@ -111,11 +112,12 @@ export async function listTarball(path: string, signal?: AbortSignal): Promise<T
  * Copies MEMBER's bytes out of the archive into the new file OUTPUT, leaving zero blocks as holes.
  * Only for members stored whole (not sparse).
  */
-export async function extractMember(archive: string, member: ListedMember, output: string, signal?: AbortSignal): Promise<void> {
+export async function extractMember(archive: string, member: ListedMember, output: string, signal?: AbortSignal, track?: Track): Promise<void> {
   if (member.sparse) throw new Error('a sparse member cannot be copied byte for byte')
   const handle: FileHandle = await open(output, 'wx', 0o600)
   try {
     const writer = new SparseWriter(handle)
+    track?.(() => writer.written)
     const source = member.size === 0 ? [] : createReadStream(archive, {start: member.dataOffset, end: member.dataOffset + member.size - 1, highWaterMark: 1024 * 1024})
     await pipeline(source, writer, {signal})
     if (writer.written !== member.size) throw new TarFormatError(`member ${JSON.stringify(member.path)} came out ${writer.written} bytes long, not ${member.size}`)

@@ -3,9 +3,12 @@ import {join} from 'node:path'
 
 import {VmError} from '../../errors.js'
 import type {Runner} from '../../exec/runner.js'
+import {freeBytes} from '../free-space.js'
+import {sizeError, sizeLimits, sizeProblem, type SizeLimits} from '../size-limit.js'
 import {chooseDisk} from './choose-disk.js'
 import {extractWithGnuTar} from './gnu-tar.js'
 import {archiveRejected, unpackFailed} from './refusals.js'
+import {guardOutput} from './size-guard.js'
 import {memberProblem, normaliseName, quote} from './tar-members.js'
 import {extractMember, listTarball, MAX_MEMBERS, TarFormatError, type ListedMember} from './tarball.js'
 
@@ -19,13 +22,15 @@ export type UnpackedMember = {
   readonly viaGnuTar: boolean
 }
 
-export type TarballDeps = {readonly runner: Runner; readonly signal?: AbortSignal; readonly label: string}
+export type TarballDeps = {readonly runner: Runner; readonly signal?: AbortSignal; readonly label: string; readonly limits?: SizeLimits}
 
 /**
  * Checks every member of the uncompressed tarball ARCHIVE, then extracts its one disk into workDir.
- * Refuses the whole archive (BOX_ARCHIVE_REJECTED) for any unsafe member, before extracting anything.
+ * Refuses the whole archive (BOX_ARCHIVE_REJECTED) for any unsafe member, before extracting anything,
+ * and the disk (BOX_TOO_LARGE, BOX_NO_SPACE) when its header says it does not fit the size limits.
  */
-export async function unpackTarball(archive: string, workDir: string, deps: TarballDeps): Promise<UnpackedMember> {
+export async function unpackTarball(archive: string, workDir: string, given: TarballDeps): Promise<UnpackedMember> {
+  const deps = {...given, limits: given.limits ?? sizeLimits()}
   const {label, signal} = deps
   const listing = await listTarball(archive, signal).catch((error: unknown) => {
     throw error instanceof TarFormatError ? archiveRejected(label, `the tar archive is damaged or malformed: ${error.message}`) : error
@@ -40,20 +45,32 @@ export async function unpackTarball(archive: string, workDir: string, deps: Tarb
   if ('problem' in choice) throw archiveRejected(label, choice.problem)
   const {member, vagrant} = choice
   const name = normaliseName(member.realPath)
-  if (member.sparse) return {path: await extractSparse(archive, member, workDir, deps), name, vagrant, viaGnuTar: true}
+  const subject = `Unpacking box ${label} (member ${quote(name)} of the tarball)`
+  // The header gives the disk's length: refuse before writing a byte (a sparse member's holes count, as a file's length does).
+  const problem = sizeProblem(member.realSize ?? member.size, 0, await freeBytes(workDir), deps.limits)
+  if (problem) throw sizeError(problem, subject, workDir, deps.limits)
+  const guard = {limits: deps.limits, subject, signal}
+  if (member.sparse) return {path: await extractSparse(archive, member, workDir, deps, guard), name, vagrant, viaGnuTar: true}
   const path = join(workDir, 'member')
-  await extractMember(archive, member, path, signal).catch((error: unknown) => {
+  await guardOutput(path, guard, (guarded, track) => extractMember(archive, member, path, guarded, track)).catch((error: unknown) => {
     throw error instanceof VmError ? error : unpackFailed(label, `copying member ${quote(name)} out of the archive failed`, String(error), error)
   })
   return {path, name, vagrant, viaGnuTar: false}
 }
 
 /** Only GNU tar expands GNU sparse members, and it restores their holes as holes. */
-async function extractSparse(archive: string, member: ListedMember, workDir: string, deps: TarballDeps): Promise<string> {
+async function extractSparse(
+  archive: string,
+  member: ListedMember,
+  workDir: string,
+  deps: TarballDeps,
+  guard: Parameters<typeof guardOutput>[1],
+): Promise<string> {
   const dest = join(workDir, 'gnu-tar')
   await mkdir(dest)
   try {
-    await extractWithGnuTar(deps.runner, archive, member.realPath, dest, deps.signal)
+    const output = join(dest, normaliseName(member.realPath))
+    await guardOutput(output, guard, (guarded) => extractWithGnuTar(deps.runner, archive, member.realPath, dest, guarded))
   } catch (error) {
     if (error instanceof VmError && error.code !== 'COMMAND_FAILED') throw error
     throw unpackFailed(deps.label, `GNU tar could not extract the sparse member ${quote(member.realPath)}`, (error as VmError).detail, error)
