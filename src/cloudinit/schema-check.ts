@@ -15,6 +15,13 @@ export type SchemaCheck = {available: false; reason: string} | {available: true;
  */
 const INTERPRETERS = ['python3', '/usr/bin/python3'] as const
 
+/**
+ * -I (isolated): no script folder or cwd on sys.path, no PYTHON* variables, no user site: a
+ * `json.py` or `cloudinit/` committed in the project, or PYTHONPATH pointing into it, is never
+ * imported. The runner also starts every child outside the project.
+ */
+const ISOLATED = '-I'
+
 /** Importing cloud-init and loading its schema takes about half a second; a slow host gets more. */
 const TIMEOUT_MS = 60_000
 
@@ -70,7 +77,7 @@ export async function checkCloudConfigSchema(runner: Runner, config: Readonly<Re
 /** One interpreter's answer; an interpreter that is missing, fails or hangs cannot check. */
 async function runScript(runner: Runner, python: string, input: string): Promise<SchemaCheck> {
   try {
-    const {stdout} = await runner.run(python, ['-c', SCRIPT], {input, timeoutMs: TIMEOUT_MS})
+    const {stdout} = await runner.run(python, [ISOLATED, '-c', SCRIPT], {input, timeoutMs: TIMEOUT_MS})
     return parseResult(stdout)
   } catch (error) {
     if (error instanceof ToolNotInstalledError) return {available: false, reason: 'not installed'}

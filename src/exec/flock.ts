@@ -2,6 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
 
 import {VmError} from '../errors.js'
+import {CHILD_CWD} from './runner.js'
 
 /**
  * An exclusive flock(2) on a file, held by a small child process: util-linux's `flock --no-fork
@@ -30,6 +31,7 @@ export async function acquireFlock(path: string, options: {wait: boolean; shared
     // Its own process group: the Ctrl-C the terminal sends to vm must not end the lock while vm
     // is still undoing what it made.
     detached: true,
+    cwd: CHILD_CWD,
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let stderr = ''

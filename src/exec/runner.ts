@@ -20,7 +20,16 @@ export type RunOptions = {
   okExitCodes?: readonly number[]
   /** 'inherit' hands the terminal to the child (interactive ssh); nothing is captured then. */
   stdio?: 'pipe' | 'inherit'
+  /**
+   * The child's working folder; CHILD_CWD unless a caller needs another. Never the project:
+   * interpreters and tools read code and config from their cwd (python's sys.path[0], ansible.cfg),
+   * and the project is a stranger's repository.
+   */
+  cwd?: string
 }
+
+/** Where every child runs unless told otherwise: outside any project, readable by everyone. */
+export const CHILD_CWD = '/'
 
 export type CommandResult = {stdout: string; stderr: string; exitCode: number}
 
@@ -90,6 +99,7 @@ export class ExecaRunner implements Runner {
       // LC_ALL=C keeps the output we parse in the language our parsers read; a terminal handed
       // to the user (interactive ssh) keeps the user's locale, which ssh passes to the guest.
       env: inherit ? {} : {LC_ALL: 'C'},
+      cwd: options.cwd ?? CHILD_CWD,
       ...(options.inputFile === undefined ? {input: options.input} : {inputFile: options.inputFile}),
       stdin: inherit ? 'inherit' : hasInput ? 'pipe' : 'ignore',
       stdout: inherit ? 'inherit' : 'pipe',

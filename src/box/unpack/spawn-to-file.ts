@@ -3,7 +3,7 @@ import {open} from 'node:fs/promises'
 import {pipeline} from 'node:stream/promises'
 
 import {InterruptedError} from '../../errors.js'
-import {ToolNotInstalledError} from '../../exec/runner.js'
+import {CHILD_CWD, ToolNotInstalledError} from '../../exec/runner.js'
 import type {Track} from './size-guard.js'
 import {SparseWriter} from './sparse-writer.js'
 
@@ -39,6 +39,7 @@ export async function runToFile(file: string, args: readonly string[], output: s
       const child = spawn(file, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {...process.env, LC_ALL: 'C'},
+        cwd: CHILD_CWD,
       })
       let stderr = ''
       let interrupted = false

@@ -1,4 +1,7 @@
 import {expect} from 'chai'
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {checkCloudConfigSchema} from '../../../src/cloudinit/schema-check.js'
 import {CommandFailedError, ExecaRunner, ToolNotInstalledError, type CommandResult, type RunOptions, type Runner} from '../../../src/exec/runner.js'
@@ -42,6 +45,36 @@ describe('cloudinit/schema-check', () => {
       })
     })
 
+    describe('in a project that carries python modules of its own', () => {
+      let project: string
+      let before: string
+      let pythonPath: string | undefined
+      beforeEach(() => {
+        project = mkdtempSync(join(tmpdir(), 'vm-schema-'))
+        // Each would run on import: a json.py beside the Vmfile, a cloudinit package, and the same
+        // again reached through PYTHONPATH.
+        const trap = `open(${JSON.stringify(join(project, 'ran'))}, 'a').write(__name__ + '\\n')\n`
+        writeFileSync(join(project, 'json.py'), trap)
+        mkdirSync(join(project, 'cloudinit'))
+        writeFileSync(join(project, 'cloudinit', '__init__.py'), trap)
+        before = process.cwd()
+        pythonPath = process.env.PYTHONPATH
+        process.chdir(project)
+        process.env.PYTHONPATH = project
+      })
+      afterEach(() => {
+        process.chdir(before)
+        if (pythonPath === undefined) delete process.env.PYTHONPATH
+        else process.env.PYTHONPATH = pythonPath
+        rmSync(project, {recursive: true, force: true})
+      })
+
+      it('imports none of them: the interpreter runs isolated, outside the project', async () => {
+        expect(await checkCloudConfigSchema(runner, {packages: ['git']})).to.deep.equal({available: true, problems: []})
+        expect(existsSync(join(project, 'ran')), 'a module from the project ran').to.equal(false)
+      })
+    })
+
     it('does not count deprecations as problems', async () => {
       // 22.4 deprecates apt_update (use package_update) and chpasswd.list.
       expect(await checkCloudConfigSchema(runner, {apt_update: true, chpasswd: {list: 'bob:x'}})).to.deep.equal({available: true, problems: []})
@@ -49,13 +82,13 @@ describe('cloudinit/schema-check', () => {
   })
 
   describe('choosing an interpreter', () => {
-    it('sends the config as JSON on stdin to python3 -c', async () => {
+    it('sends the config as JSON on stdin to python3 -I -c', async () => {
       const runner = new ScriptedRunner({python3: OK})
       const config = {packages: ['git'], hostname: 'on'}
       expect(await checkCloudConfigSchema(runner, config)).to.deep.equal({available: true, problems: []})
       expect(runner.calls).to.have.length(1)
-      expect(runner.calls[0]!.args[0]).to.equal('-c')
-      expect(runner.calls[0]!.args[1]).to.contain('validate_cloudconfig_schema')
+      expect(runner.calls[0]!.args.slice(0, 2)).to.deep.equal(['-I', '-c'])
+      expect(runner.calls[0]!.args[2]).to.contain('validate_cloudconfig_schema')
       expect(JSON.parse(runner.calls[0]!.options!.input!)).to.deep.equal(config)
     })
 

@@ -124,6 +124,19 @@ describe('exec/runner ExecaRunner', () => {
     }
   })
 
+  it("starts every child outside vm's own cwd (the project), in / unless told otherwise", async () => {
+    const project = await mkdtemp(join(tmpdir(), 'vm-runner-cwd-'))
+    const before = process.cwd()
+    process.chdir(project)
+    try {
+      expect((await runner.run('pwd', [])).stdout).to.equal('/')
+      expect((await runner.run('pwd', [], {cwd: tmpdir()})).stdout).to.equal(tmpdir())
+    } finally {
+      process.chdir(before)
+      await rm(project, {recursive: true})
+    }
+  })
+
   it('writes input to stdin, and gives an empty stdin otherwise', async () => {
     expect((await runner.run('cat', [], {input: 'hello\nworld'})).stdout).to.equal('hello\nworld')
     expect((await runner.run('cat', [], {timeoutMs: 5000})).stdout).to.equal('')
