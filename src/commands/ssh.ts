@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {VmCommand} from '../base-command.js'
 import {VmError} from '../errors.js'
@@ -13,6 +13,13 @@ export default class Ssh extends VmCommand {
   static override examples = ['<%= config.bin %> ssh', '<%= config.bin %> ssh web', '<%= config.bin %> ssh web -- sudo systemctl status nginx', "<%= config.bin %> ssh -- 'df -h / | tail -1'"]
   static override strict = false
   static override args = {machine: Args.string({description: 'The machine (optional when there is one).'})}
+  static override flags = {
+    'forward-agent': Flags.boolean({
+      char: 'A',
+      summary: "Hand the guest your ssh agent for this login (off otherwise, whatever ~/.ssh/config says): anyone root on the guest can use your keys while you are logged in.",
+    }),
+    'forward-x11': Flags.boolean({char: 'X', summary: 'Forward X11 for this login (off otherwise, whatever ~/.ssh/config says).'}),
+  }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ssh)
@@ -37,7 +44,7 @@ export default class Ssh extends VmCommand {
     await requireProjectKey(project, [machine.name])
     const target = sshTarget(project, status.domain, status.ip)
     const tty = command.length === 0 && Boolean(process.stdin.isTTY)
-    const result = await services.runner.run('ssh', sshArgs(target, {command, tty}), {stdio: 'inherit'})
+    const result = await services.runner.run('ssh', sshArgs(target, {command, tty, forwarding: {agent: flags['forward-agent'], x11: flags['forward-x11']}}), {stdio: 'inherit'})
     if (result.exitCode !== 0) this.exit(result.exitCode)
   }
 }

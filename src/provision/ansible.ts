@@ -15,9 +15,13 @@ export type AnsibleProvisioner = Extract<Provisioner, {kind: 'ansible'}>
 
 /**
  * The ssh options ansible must pass on top of its own user/port/key: the pinned known_hosts,
- * checked strictly, under the name the key is pinned as. Host keys are checked, never skipped.
+ * checked strictly, under the name the key is pinned as (host keys are checked, never skipped),
+ * and no agent, X11 or port forwarding into the guest whatever the user's ssh config says.
  */
-const PINNING_OPTIONS = new Set(['IdentitiesOnly', 'UserKnownHostsFile', 'GlobalKnownHostsFile', 'HostKeyAlias', 'StrictHostKeyChecking', 'UpdateHostKeys'])
+const PINNING_OPTIONS = new Set([
+  'IdentitiesOnly', 'UserKnownHostsFile', 'GlobalKnownHostsFile', 'HostKeyAlias', 'StrictHostKeyChecking', 'UpdateHostKeys',
+  'ForwardAgent', 'ForwardX11', 'ClearAllForwardings',
+])
 
 /** `env` exits with this when it cannot find the program it should run. */
 const ENV_NOT_FOUND = 127

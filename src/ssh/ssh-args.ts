@@ -9,8 +9,15 @@ export type SshTarget = {
   readonly hostKeyAlias: string
 }
 
-/** Options shared by `vm ssh` and `vm ssh-config`. Host keys are always checked, never skipped. */
-export function sshOptions(target: SshTarget): Array<[string, string]> {
+/** What a login may hand the guest beyond a shell; nothing unless the user asks (`vm ssh -A/-X`). */
+export type SshForwarding = {readonly agent?: boolean; readonly x11?: boolean}
+
+/**
+ * Options shared by every ssh vm runs and by `vm ssh-config`. Host keys are always checked, never
+ * skipped. The guest is not trusted: a `ForwardAgent yes` or `LocalForward` in the user's
+ * ~/.ssh/config must not reach it, and ssh takes the first value it sees, so these win over it.
+ */
+export function sshOptions(target: SshTarget, forwarding: SshForwarding = {}): Array<[string, string]> {
   return [
     ['User', target.user],
     ['Port', String(target.port)],
@@ -24,6 +31,10 @@ export function sshOptions(target: SshTarget): Array<[string, string]> {
     ['UpdateHostKeys', 'no'],
     ['PasswordAuthentication', 'no'],
     ['LogLevel', 'ERROR'],
+    ['ForwardAgent', forwarding.agent ? 'yes' : 'no'],
+    ['ForwardX11', forwarding.x11 ? 'yes' : 'no'],
+    // Port forwards are vm's own (Vmfile `ports`); none from the user's ssh config ride along.
+    ['ClearAllForwardings', 'yes'],
   ]
 }
 
@@ -35,12 +46,14 @@ export type SshArgsOptions = {
   /** No prompts ever: for vm's own probes. */
   readonly batch?: boolean
   readonly connectTimeoutSeconds?: number
+  /** Only `vm ssh -A` / `-X` set these. */
+  readonly forwarding?: SshForwarding
 }
 
 /** argv for ssh (without the program name). `--` keeps the destination from being read as an option. */
 export function sshArgs(target: SshTarget, options: SshArgsOptions = {}): string[] {
   const args: string[] = []
-  for (const [key, value] of sshOptions(target)) args.push('-o', `${key}=${value}`)
+  for (const [key, value] of sshOptions(target, options.forwarding)) args.push('-o', `${key}=${value}`)
   if (options.batch) args.push('-o', 'BatchMode=yes')
   if (options.connectTimeoutSeconds) args.push('-o', `ConnectTimeout=${options.connectTimeoutSeconds}`)
   args.push(options.tty ? '-t' : '-T')

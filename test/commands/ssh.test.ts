@@ -22,6 +22,10 @@ describe('vm ssh', () => {
 
   /** The exact ssh command line for beta: pinned host key under the domain's name, never a shell. */
   function sshArgv(...command: string[]): string[] {
+    return sshArgvForwarding({}, ...command)
+  }
+
+  function sshArgvForwarding(forwarding: {agent?: boolean; x11?: boolean}, ...command: string[]): string[] {
     const vmDir = `${project.dir}/.vm`
     return [
       'ssh',
@@ -36,6 +40,9 @@ describe('vm ssh', () => {
       '-o', 'UpdateHostKeys=no',
       '-o', 'PasswordAuthentication=no',
       '-o', 'LogLevel=ERROR',
+      '-o', `ForwardAgent=${forwarding.agent ? 'yes' : 'no'}`,
+      '-o', `ForwardX11=${forwarding.x11 ? 'yes' : 'no'}`,
+      '-o', 'ClearAllForwardings=yes',
       '-T',
       '--', IP,
       ...command,
@@ -66,6 +73,15 @@ describe('vm ssh', () => {
     expect(result.stdout).to.equal('from the guest\n')
     expect(result.stderr).to.equal('guest stderr\n')
     expect(result.calls.map((c) => c.argv)).to.deep.equal(calls.map((c) => c.argv))
+  })
+
+  it('hands over the agent only with -A and X11 only with -X, for that login alone', async () => {
+    for (const [flags, forwarding] of [[['-A'], {agent: true}], [['-X'], {x11: true}], [['--forward-agent', '--forward-x11'], {agent: true, x11: true}]] as const) {
+      const calls = [...betaRunning(), {argv: sshArgvForwarding(forwarding, 'true'), exitCode: 0}]
+      const result = await vm(project, ['ssh', ...flags, 'beta', '--', 'true'], calls)
+      expect(result.stderr).to.equal('')
+      expect(result.calls.map((c) => c.argv)).to.deep.equal(calls.map((c) => c.argv))
+    }
   })
 
   it('does not take a command word after -- for a machine name', async () => {

@@ -18,7 +18,7 @@ const INVENTORY = `all:
       ansible_port: 22
       ansible_user: vm
       ansible_ssh_private_key_file: /home/ana/shop/.vm/id_ed25519
-      ansible_ssh_common_args: -o IdentitiesOnly=yes -o UserKnownHostsFile=/home/ana/shop/.vm/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=shop-web-1a2b3c4d -o StrictHostKeyChecking=yes -o UpdateHostKeys=no
+      ansible_ssh_common_args: -o IdentitiesOnly=yes -o UserKnownHostsFile=/home/ana/shop/.vm/known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=shop-web-1a2b3c4d -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o ForwardAgent=no -o ForwardX11=no -o ClearAllForwardings=yes
 `
 
 const HAS_ANSIBLE = spawnSync('ansible-playbook', ['--version']).status === 0
@@ -50,6 +50,9 @@ describe('provision/ansible', () => {
         '-o', 'HostKeyAlias=a b',
         '-o', 'StrictHostKeyChecking=yes',
         '-o', 'UpdateHostKeys=no',
+        '-o', 'ForwardAgent=no',
+        '-o', 'ForwardX11=no',
+        '-o', 'ClearAllForwardings=yes',
       ])
     })
 

@@ -26,6 +26,9 @@ export const SSH_OPTIONS = [
   '-o', 'UpdateHostKeys=no',
   '-o', 'PasswordAuthentication=no',
   '-o', 'LogLevel=ERROR',
+  '-o', 'ForwardAgent=no',
+  '-o', 'ForwardX11=no',
+  '-o', 'ClearAllForwardings=yes',
   '-o', 'BatchMode=yes',
   '-o', 'ConnectTimeout=15',
 ]

@@ -35,6 +35,9 @@ const OPTIONS = [
   '-o', 'UpdateHostKeys=no',
   '-o', 'PasswordAuthentication=no',
   '-o', 'LogLevel=ERROR',
+  '-o', 'ForwardAgent=no',
+  '-o', 'ForwardX11=no',
+  '-o', 'ClearAllForwardings=yes',
 ]
 
 describe('ssh/ssh-args', () => {
@@ -82,6 +85,21 @@ describe('ssh/ssh-args', () => {
       expect(args).to.include('IdentityFile=/home/ana/100%%done/.vm/id_ed25519')
     })
 
+    it("forwards no agent, X11 or port into the guest though the user's ssh config asks for all three", () => {
+      const config = join(scratch, 'forwarding-config')
+      writeFileSync(config, 'Host *\n  ForwardAgent yes\n  ForwardX11 yes\n  LocalForward 8080 localhost:80\n  RemoteForward 9090 localhost:22\n')
+      const lines = sshG(['-F', config, ...sshArgs(TARGET)])
+      expect(lines).to.include.members(['forwardagent no', 'forwardx11 no', 'clearallforwardings yes'])
+      expect(lines.filter((l) => /^(local|remote|dynamic)forward /.test(l))).to.deep.equal([])
+    })
+
+    it('forwards the agent or X11 only when asked (vm ssh -A / -X)', () => {
+      const config = join(scratch, 'plain-config')
+      writeFileSync(config, '')
+      expect(sshG(['-F', config, ...sshArgs(TARGET, {forwarding: {agent: true}})])).to.include.members(['forwardagent yes', 'forwardx11 no'])
+      expect(sshG(['-F', config, ...sshArgs(TARGET, {forwarding: {x11: true}})])).to.include.members(['forwardagent no', 'forwardx11 yes'])
+    })
+
     it('always checks the host key, whatever the options', () => {
       for (const options of [{}, {tty: true}, {batch: true}, {batch: true, connectTimeoutSeconds: 1, command: ['x']}]) {
         const args = sshArgs(TARGET, options)
@@ -108,6 +126,9 @@ describe('ssh/ssh-args', () => {
           '  UpdateHostKeys no',
           '  PasswordAuthentication no',
           '  LogLevel ERROR',
+          '  ForwardAgent no',
+          '  ForwardX11 no',
+          '  ClearAllForwardings yes',
           '',
         ].join('\n'),
       )
