@@ -3,6 +3,8 @@
  * a message that says what went wrong and where, and a hint that names the command that fixes it.
  * The base command is the only place that prints them (see base-command.ts).
  */
+import {printable} from './ui/printable.js'
+
 export type VmErrorOptions = {
   code: string
   /** The next thing to do, ideally a command to run. */
@@ -55,5 +57,6 @@ export function renderError(error: VmError): string {
   const lines = [`Error: ${error.message}`]
   if (error.detail) lines.push(error.detail)
   if (error.hint) lines.push(`Hint: ${error.hint}`)
-  return lines.join('\n')
+  // Messages quote paths, names and output that may come from a Vmfile, a box or a guest.
+  return printable(lines.join('\n'))
 }

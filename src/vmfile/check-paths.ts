@@ -5,6 +5,7 @@
  */
 import {isAbsolute, posix, resolve} from 'node:path'
 
+import {hasControlCharacter} from '../ui/printable.js'
 import {accept, describeValue, reject, type Checked} from './complaint.js'
 
 /** A host file or folder, relative to `projectDir` unless absolute. `what` names it in the message. */
@@ -14,6 +15,8 @@ export function checkHostPath(value: unknown, projectDir: string, what: string):
   }
   // The shell would expand "~", but YAML does not and neither do we: say so instead of guessing.
   if (value.startsWith('~')) return reject(`expected ${what}, found ${describeValue(value)} (~ is not expanded; write the full path or one relative to the Vmfile)`)
+  // They would reach libvirt's XML, tar and rsync arguments, and terminals; no real path needs them.
+  if (hasControlCharacter(value)) return reject(`expected ${what} without control characters, found ${describeValue(value)}`)
   return accept(isAbsolute(value) ? resolve(value) : resolve(projectDir, value))
 }
 
@@ -22,7 +25,7 @@ export function checkGuestPath(value: unknown, what: string): Checked<string> {
   if (typeof value !== 'string' || !value.startsWith('/')) {
     return reject(`expected ${what} as an absolute path such as /srv/app, found ${describeValue(value)}`)
   }
-  if (value.includes('\0') || value.includes('\n')) return reject(`expected ${what} without control characters, found ${describeValue(value)}`)
+  if (hasControlCharacter(value)) return reject(`expected ${what} without control characters, found ${describeValue(value)}`)
   const normal = posix.normalize(value).replace(/\/+$/, '')
   if (normal === '') return reject(`expected ${what} below /, found "/" (vm would replace the whole file system)`)
   return accept(normal)

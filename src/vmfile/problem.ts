@@ -8,6 +8,8 @@
  *                 ^^^^^^
  */
 
+import {printableLine} from '../ui/printable.js'
+
 export type Severity = 'error' | 'warning'
 
 export type Problem = {
@@ -59,14 +61,32 @@ export function formatProblems(problems: readonly Problem[], source: string, dis
   return problems.flatMap((problem) => formatProblem(problem, lines, displayName)).join('\n')
 }
 
+/** Longer source lines are shown as a window around the problem (a binary file is one long line). */
+const EXCERPT_MAX = 160
+/** How much of the line before the problem such a window keeps. */
+const EXCERPT_LEAD = 40
+
 function formatProblem(problem: Problem, lines: readonly string[], displayName: string): string[] {
-  const header = `${heading(problem, displayName)} ${problem.message}`
+  // The file is not trusted: key names and values reach the header and the excerpt, and their
+  // control bytes are shown escaped, never sent to the terminal.
+  const header = printableLine(`${heading(problem, displayName)} ${problem.message}`)
   if (problem.line === undefined || problem.envVar !== undefined) return [header]
   const text = lines[problem.line - 1] ?? ''
-  const start = Math.max(0, (problem.col ?? 1) - 1)
+  const start = Math.min(Math.max(0, (problem.col ?? 1) - 1), text.length)
   // Underline only what is on this line: a block value may continue on the lines below.
   const width = Math.max(1, Math.min(problem.length ?? 1, text.length - start))
-  return [header, text, `${' '.repeat(start)}${'^'.repeat(width)}`]
+  return [header, ...excerpt(text, start, width)]
+}
+
+/** The source line (escaped, windowed when long) and the carets under [start, start + width). */
+function excerpt(text: string, start: number, width: number): [string, string] {
+  const from = text.length > EXCERPT_MAX ? Math.max(0, start - EXCERPT_LEAD) : 0
+  const to = Math.min(text.length, from + EXCERPT_MAX)
+  const lead = from > 0 ? '...' : ''
+  const shown = lead + printableLine(text.slice(from, to)) + (to < text.length ? '...' : '')
+  const before = lead + printableLine(text.slice(from, start))
+  const marked = printableLine(text.slice(start, Math.min(start + width, to)))
+  return [shown, `${' '.repeat(before.length)}${'^'.repeat(Math.max(1, marked.length))}`]
 }
 
 function location(problem: Problem, displayName: string): string {

@@ -32,6 +32,17 @@ describe('vm validate', () => {
     expect(result.stderr).to.match(/^Vmfile:2:7 cpus: /m)
   })
 
+  it('a binary file named Vmfile: exit 2, one short error, and no control byte reaches the terminal', async () => {
+    const binary = Buffer.concat([Buffer.from('\u007fELF\u0002\u0001\u0001\u0000\u0000\u001b[2J\u001b]0;owned\u0007'), Buffer.alloc(4096, 0x9b)])
+    await writeFile(join(project().dir, 'Vmfile'), binary)
+    const result = await vm(project(), ['validate'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.match(/^Vmfile:1:8: expected a text file \(YAML\), found a NUL byte: this is a binary file$/m)
+    // eslint-disable-next-line no-control-regex
+    expect(result.stderr).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    expect(result.stderr.length).to.be.below(1000)
+  })
+
   it('an unknown box: exit 2 naming the machine, with a did-you-mean', async () => {
     await writeFile(join(project().dir, 'Vmfile'), 'box: debain-12\n')
     const result = await vm(project(), ['validate'])

@@ -73,6 +73,32 @@ describe('vmfile/problem', () => {
       )
     })
 
+    it('shows control bytes from the file escaped, in the header and the excerpt, carets still under the value', () => {
+      const source = 'box: debian-12\n"\u001b]0;owned\u0007": 1\nmemory: "\u001b[2J2 gigs"\n'
+      const key: Problem = {severity: 'warning', path: '\u001b]0;owned\u0007', message: 'unknown key (ignored)', line: 2, col: 1, length: 14}
+      const value: Problem = {severity: 'error', path: 'memory', message: 'expected a size', line: 3, col: 9, length: 10}
+      const text = formatProblems([key, value], source, 'Vmfile')
+      expect(text).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+      expect(text.split('\n')).to.deep.equal([
+        'Vmfile:2:1 warning: \\x1b]0;owned\\x07: unknown key (ignored)',
+        '"\\x1b]0;owned\\x07": 1',
+        '^^^^^^^^^^^^^^^^^^^^',
+        'Vmfile:3:9 memory: expected a size',
+        'memory: "\\x1b[2J2 gigs"',
+        '        ^^^^^^^^^^^^^',
+      ])
+    })
+
+    it('shows a window of a very long line around the value, not the whole line', () => {
+      const source = `${'x'.repeat(5000)}: ${'y'.repeat(5000)}\n`
+      const problem: Problem = {severity: 'error', path: '', message: 'm', line: 1, col: 5003, length: 4}
+      const [, excerpt, carets] = formatProblems([problem], source, 'Vmfile').split('\n')
+      expect(excerpt!.length).to.be.below(200)
+      expect(excerpt).to.match(/^\.\.\.x+: y+\.\.\.$/)
+      expect(carets!.indexOf('^')).to.equal(excerpt!.indexOf('y'))
+      expect(carets!.trim()).to.equal('^^^^')
+    })
+
     it('does not show carriage returns of CRLF files', () => {
       const crlf = SOURCE.replace(/\n/g, '\r\n')
       expect(formatProblems([memory], crlf, 'Vmfile').split('\n')[1]).to.equal('    memory: 2 gigs')

@@ -18,6 +18,13 @@ describe('vmfile/resolve', () => {
     ])
   })
 
+  it('a binary file: one problem at the first NUL byte, not a YAML error per garbled line', () => {
+    const source = `\u007fELF\u0002\u0001\u0001${'\u0000'.repeat(9)}\u001b[2J\n${'garbage: [\n'.repeat(500)}`
+    const {vmfile, problems} = resolveVmfile(source, '/p/Vmfile', {})
+    expect(vmfile).to.equal(undefined)
+    expect(problems).to.deep.equal([{severity: 'error', path: '', message: 'expected a text file (YAML), found a NUL byte: this is a binary file', line: 1, col: 8}])
+  })
+
   it('records the path and its folder', () => {
     const {vmfile} = resolveVmfile('box: debian-12\n', '/home/ann/project/Vmfile', {})
     expect(vmfile?.path).to.equal('/home/ann/project/Vmfile')
