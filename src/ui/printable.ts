@@ -13,7 +13,6 @@ const UNPRINTABLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029\u202A-
 
 /** True when `text` holds any character printable() would escape, or a tab or newline. */
 export function hasControlCharacter(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return /[\t\n]/.test(text) || new RegExp(UNPRINTABLE.source).test(text)
 }
 

@@ -78,6 +78,7 @@ describe('vmfile/problem', () => {
       const key: Problem = {severity: 'warning', path: '\u001b]0;owned\u0007', message: 'unknown key (ignored)', line: 2, col: 1, length: 14}
       const value: Problem = {severity: 'error', path: 'memory', message: 'expected a size', line: 3, col: 9, length: 10}
       const text = formatProblems([key, value], source, 'Vmfile')
+      // eslint-disable-next-line no-control-regex
       expect(text).to.not.match(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
       expect(text.split('\n')).to.deep.equal([
         'Vmfile:2:1 warning: \\x1b]0;owned\\x07: unknown key (ignored)',
