@@ -41,7 +41,7 @@ export default class Ssh extends VmCommand {
         hint: `Run \`vm up ${machine.name}\`.`,
       })
     }
-    await requireProjectKey(project, [machine.name])
+    await requireProjectKey(project, [machine.name], services.home.dataDir)
     const target = sshTarget(project, status.domain, status.ip)
     const tty = command.length === 0 && Boolean(process.stdin.isTTY)
     const result = await services.runner.run('ssh', sshArgs(target, {command, tty, forwarding: {agent: flags['forward-agent'], x11: flags['forward-x11']}}), {stdio: 'inherit'})

@@ -3,7 +3,8 @@ import {readFile, stat} from 'node:fs/promises'
 import {VmError} from '../errors.js'
 import {acquireFlock, type HeldFlock} from '../exec/flock.js'
 import {describeCommandLine, findFlockHolder, parseFlockEntries} from '../util/proc-locks.js'
-import {ensureStateDir, type Project} from './project.js'
+import type {Project} from './project.js'
+import {ensureStateDir} from './state-dir.js'
 
 export type ProjectLockOptions = {
   /** Fail at once, naming the holder, instead of waiting for it. */
@@ -19,7 +20,7 @@ export type ProjectLockOptions = {
  * never leaves it behind.
  */
 export async function withProjectLock<T>(project: Project, options: ProjectLockOptions, work: () => Promise<T>): Promise<T> {
-  await ensureStateDir(project)
+  await ensureStateDir(project.paths)
   const path = project.paths.lockFile
   let held = await acquireFlock(path, {wait: false, signal: options.signal})
   if (held === 'busy') {

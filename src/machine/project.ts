@@ -1,12 +1,11 @@
-import {mkdir, readFile} from 'node:fs/promises'
-import {join} from 'node:path'
-
 import type {Runner} from '../exec/runner.js'
 import {VmError} from '../errors.js'
-import {ensureKeyPair} from '../ssh/keys.js'
-import {writeFileAtomic} from '../util/atomic-write.js'
+import {keyRecordDir} from '../ssh/key-record.js'
+import {checkKey, ensureKeyPair, type ProjectKey} from '../ssh/keys.js'
+import {readOwnedFile} from '../util/owned-file.js'
 import type {MachineConfig, Vmfile} from '../vmfile/types.js'
 import {projectPaths, type ProjectPaths} from './paths.js'
+import {checkStateDir, ensureStateDir, stateDirFix} from './state-dir.js'
 
 /** A project: its Vmfile, resolved, and where its local state lives. */
 export type Project = {
@@ -19,23 +18,30 @@ export function projectOf(vmfile: Vmfile): Project {
   return {dir: vmfile.projectDir, vmfile, paths: projectPaths(vmfile.projectDir)}
 }
 
-/**
- * Makes `.vm/` (private, and git-ignored by a `*` inside it) and the project's key pair; returns
- * the public key. Idempotent.
- */
-export async function ensureProjectState(runner: Runner, project: Project): Promise<string> {
-  await ensureStateDir(project)
-  await ensureKeyPair(runner, project.paths.privateKey, `vm project ${project.dir}`)
-  return (await readFile(project.paths.publicKey, 'utf8')).trim()
+/** The project's key, and where the user's record of keys vm made lives (in DATADIR). */
+export function projectKey(project: Project, dataDir: string): ProjectKey {
+  return {privatePath: project.paths.privateKey, recordDir: keyRecordDir(dataDir), projectDir: project.dir, fix: stateDirFix(project.paths)}
 }
 
-/** Makes `.vm/`, private and git-ignored (by a `*` inside it). Idempotent. */
-export async function ensureStateDir(project: Project): Promise<void> {
-  await mkdir(project.paths.stateDir, {recursive: true, mode: 0o700})
-  const ignore = join(project.paths.stateDir, '.gitignore')
-  if (!(await readFile(ignore, 'utf8').then(() => true, () => false))) {
-    await writeFileAtomic(ignore, '# Written by vm: machine keys and state stay out of git.\n*\n')
-  }
+/**
+ * Makes `.vm/` (private, and git-ignored by a `*` inside it) and the project's key pair, or
+ * checks the ones there (see state-dir.ts, keys.ts); returns the public key. Idempotent.
+ */
+export async function ensureProjectState(runner: Runner, project: Project, dataDir: string): Promise<string> {
+  await ensureStateDir(project.paths)
+  await ensureKeyPair(runner, projectKey(project, dataDir), `vm project ${project.dir}`)
+  const publicKey = await readOwnedFile(project.paths.publicKey, stateDirFix(project.paths))
+  if (!publicKey) throw new VmError(`The project's public key ${project.paths.publicKey} is missing.`, {code: 'PROJECT_KEY_MISSING', hint: stateDirFix(project.paths)})
+  return publicKey.toString('utf8').trim()
+}
+
+/**
+ * Checks what `.vm/` holds, before anything is made with it: no symlinks, nothing of another
+ * user's, and a key only if vm made it. Resolves whether there is a key.
+ */
+export async function checkProjectState(project: Project, dataDir: string): Promise<boolean> {
+  await checkStateDir(project.paths)
+  return checkKey(projectKey(project, dataDir))
 }
 
 /**
@@ -43,9 +49,9 @@ export async function ensureStateDir(project: Project): Promise<void> {
  * -x`, say) that key is gone and nothing can bring it back. Say so at once rather than let SSH
  * time out. The machines themselves are intact and libvirt still lists them.
  */
-export async function requireProjectKey(project: Project, machines: readonly string[]): Promise<void> {
-  if (machines.length === 0) return
-  if (await readFile(project.paths.privateKey).then(() => true, () => false)) return
+export async function requireProjectKey(project: Project, machines: readonly string[], dataDir: string): Promise<void> {
+  const hasKey = await checkProjectState(project, dataDir)
+  if (machines.length === 0 || hasKey) return
   throw new VmError(`The project's key ${project.paths.privateKey} is gone (was .vm/ deleted?), so vm cannot log in to ${machines.join(', ')}.`, {
     code: 'PROJECT_KEY_MISSING',
     hint: `The machines are still there (\`vm status\`). \`vm destroy -f ${machines.join(' ')}\` then \`vm up\` makes them again with a new key; their disks are lost.`,

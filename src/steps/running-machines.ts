@@ -32,6 +32,6 @@ export async function requireRunning(services: Services, project: Project, machi
       hint: `Run \`vm up ${stopped.map((s) => s.name).join(' ')}\` first.`,
     })
   }
-  await requireProjectKey(project, statuses.map((s) => s.name))
+  await requireProjectKey(project, statuses.map((s) => s.name), services.home.dataDir)
   return statuses.map((s, i) => ({machine: machines[i]!, domain: s.domain, ip: s.ip!, target: sshTarget(project, s.domain, s.ip!)}))
 }

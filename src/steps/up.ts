@@ -6,7 +6,7 @@ import {withHostLock} from '../machine/host-lock.js'
 import {inspectSuspended} from '../libvirt/managed-save.js'
 import {inspectMachine, inspectPauseProblem, type MachineStatus} from '../machine/inspect.js'
 import {overlayVolumeName} from '../machine/names.js'
-import {ensureProjectState, requireProjectKey, type Project} from '../machine/project.js'
+import {checkProjectState, ensureProjectState, requireProjectKey, type Project} from '../machine/project.js'
 import type {Services} from '../services.js'
 import {formatSize} from '../vmfile/size.js'
 import type {BoxSource, MachineConfig} from '../vmfile/types.js'
@@ -49,11 +49,13 @@ export async function upMachines(services: Services, project: Project, machines:
 
 async function upLocked(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {
   const {virsh, libvirt, out} = services
+  // A committed .vm/ (a key vm did not make, a symlink) is refused before libvirt is asked anything.
+  await checkProjectState(project, services.home.dataDir)
   await virsh.version()
   const statuses = await Promise.all(machines.map((m) => inspectMachine(virsh, project.dir, m.name)))
   const toCreate = machines.filter((_, i) => statuses[i]!.state === 'not_created')
   const toStart = machines.filter((_, i) => statuses[i]!.state !== 'running')
-  await requireProjectKey(project, statuses.filter((s) => s.state !== 'not_created').map((s) => s.name))
+  await requireProjectKey(project, statuses.filter((s) => s.state !== 'not_created').map((s) => s.name), services.home.dataDir)
   await ensureNetwork(virsh, libvirt.network, out.info)
   const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart})
   const userConfigs = await prepareUserConfigs(services, project, toCreate)
@@ -111,7 +113,7 @@ async function prepareCreation(services: Services, project: Project, toCreate: r
   const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch, insecure)
   const plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
   for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
-  return {plans, authorizedKey: await ensureProjectState(services.runner, project)}
+  return {plans, authorizedKey: await ensureProjectState(services.runner, project, services.home.dataDir)}
 }
 
 async function upOne(services: Services, project: Project, machine: MachineConfig, status: MachineStatus, create: Step[] | undefined, options: UpOptions): Promise<void> {

@@ -1,10 +1,11 @@
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
 
 import {domainName} from '../../src/machine/names.js'
+import {keyRecordDir, recordKey} from '../../src/ssh/key-record.js'
 import {ownedDomainXml} from '../unit/fixture.js'
 
 /*
@@ -43,6 +44,16 @@ export async function makeProject(vmfile?: string, folder = 'shop'): Promise<Pro
   await execa('mkdir', ['-p', dir, home])
   if (vmfile !== undefined) await writeFile(join(dir, 'Vmfile'), vmfile)
   return {dir, home, root, cleanup: () => rm(root, {recursive: true, force: true})}
+}
+
+/**
+ * The project key vm made on the machines' first up (its contents do not matter to the fake ssh),
+ * recorded in the project's VM_HOME as vm records the keys it makes.
+ */
+export async function writeProjectKey(project: Project): Promise<void> {
+  await mkdir(join(project.dir, '.vm'), {recursive: true, mode: 0o700})
+  await writeFile(join(project.dir, '.vm/id_ed25519'), 'key\n', {mode: 0o600})
+  await recordKey(keyRecordDir(join(project.home, 'data')), Buffer.from('key\n'), project.dir)
 }
 
 /**

@@ -1,10 +1,10 @@
-import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
-import {domainXml, useProject, type Project, VIRSH, virsh, vm} from './helpers.js'
+import {domainXml, useProject, type Project, VIRSH, virsh, vm, writeProjectKey} from './helpers.js'
 
 const VMFILE = 'box: debian-12\nmachines:\n  alpha: {}\n  beta: {}\n'
 const MAC = '52:54:00:aa:00:02'
@@ -15,9 +15,7 @@ describe('vm ssh', () => {
   let project: Project
   beforeEach(async () => {
     project = current()
-    // The key vm made on the machine's first up (its contents do not matter to the fake ssh).
-    await mkdir(join(project.dir, '.vm'), {recursive: true})
-    await writeFile(join(project.dir, '.vm/id_ed25519'), 'key\n', {mode: 0o600})
+    await writeProjectKey(project)
   })
 
   /** The exact ssh command line for beta: pinned host key under the domain's name, never a shell. */

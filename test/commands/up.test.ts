@@ -1,10 +1,10 @@
-import {mkdir, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {expect} from 'chai'
 
 import {domainName} from '../../src/machine/names.js'
-import {domainXml, ensureBuilt, makeProject, type Project, VIRSH, virsh, vm} from './helpers.js'
+import {domainXml, ensureBuilt, makeProject, type Project, VIRSH, virsh, vm, writeProjectKey} from './helpers.js'
 
 describe('vm up', () => {
   let project: Project
@@ -98,11 +98,33 @@ describe('vm up', () => {
     expect(result.calls).to.deep.equal([])
   })
 
+  it('a repository that committed .vm/ with a key: exit 2 before libvirt is asked anything, naming the fix', async () => {
+    project = await makeProject('box: debian-12\n')
+    await mkdir(join(project.dir, '.vm'))
+    await writeFile(join(project.dir, '.vm/id_ed25519'), 'the repository author has this key\n', {mode: 0o600})
+    const result = await vm(project, ['up'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.contain(`Error: vm did not make the key ${project.dir}/.vm/id_ed25519`)
+    expect(result.stderr).to.contain(`rm -r ${project.dir}/.vm`)
+    expect(result.calls).to.deep.equal([])
+  })
+
+  it('a .vm that is a symlink out of the project: exit 2, and nothing is written where it points', async () => {
+    project = await makeProject('box: debian-12\n')
+    const elsewhere = join(project.root, 'elsewhere')
+    await mkdir(elsewhere)
+    await symlink(elsewhere, join(project.dir, '.vm'))
+    const result = await vm(project, ['up'])
+    expect(result.exitCode).to.equal(2)
+    expect(result.stderr).to.contain(`Error: vm will not use ${project.dir}/.vm: it is a symlink.`)
+    expect(await readdir(elsewhere)).to.deep.equal([])
+    expect(result.calls).to.deep.equal([])
+  })
+
   it('refuses to start a machine in a state it cannot start from, and says how to get out of it', async () => {
     project = await makeProject('box: debian-12\n')
     // The machine exists, so its project key does too.
-    await mkdir(join(project.dir, '.vm'), {recursive: true})
-    await writeFile(join(project.dir, '.vm/id_ed25519'), 'key\n', {mode: 0o600})
+    await writeProjectKey(project)
     const domain = domainName(project.dir, 'default')
     const result = await vm(project, ['up'], [
       {argv: virsh('version'), stdout: 'Compiled against library: libvirt 9.0.0\n'},
