@@ -1,9 +1,12 @@
 import {Command, Flags} from '@oclif/core'
 
+import {requireConsent} from './consent/gate.js'
 import {diskFullError, InterruptedError, VmError, renderError} from './errors.js'
 import {projectOf, type Project} from './machine/project.js'
 import {withProjectLock} from './machine/project-lock.js'
+import {resolveVmHome} from './home.js'
 import {createServices, type Services} from './services.js'
+import {askYesNo} from './ui/confirm.js'
 import {CreationLedger, describeLeftovers} from './steps/ledger.js'
 import type {ProvisionWhen} from './steps/after-boot.js'
 import type {Output} from './ui/output.js'
@@ -24,6 +27,14 @@ export const provisionFlags = {
     summary: 'Run the provisioners even on machines provisioned before (--no-provision: not even on new ones).',
     description: "By default provisioners run on a machine's first `up` only, as in Vagrant.",
     allowNo: true,
+  }),
+}
+
+/** --allow of the commands that use what a Vmfile reaches beyond its project (see consent/gate.ts). */
+export const allowFlags = {
+  allow: Flags.boolean({
+    summary: 'Allow, for this command only, what the Vmfile reaches beyond its project (host paths outside it, ansible, ports beyond 127.0.0.1, bridges, other networks).',
+    description: 'Without it, such a Vmfile needs `vm allow` first or a yes on the terminal; `vm validate` lists what it reaches.',
   }),
 }
 
@@ -62,6 +73,20 @@ export abstract class VmCommand extends Command {
 
   protected services(verbose: boolean): Services {
     return createServices({out: this.out, signal: this.abort.signal, verbose, ledger: this.ledger})
+  }
+
+  /**
+   * Stops (exit 2, before anything is made) unless the user allowed what PROJECT's Vmfile reaches
+   * beyond the project: --allow (ALLOWFLAG), `vm allow`, or a yes on the terminal.
+   */
+  protected async requireConsent(project: Project, allowFlag: boolean | undefined): Promise<void> {
+    const terminal = Boolean(process.stdin.isTTY && process.stderr.isTTY)
+    await requireConsent(project, {
+      dataDir: resolveVmHome().dataDir,
+      allowFlag: allowFlag === true,
+      out: this.out,
+      ask: terminal ? (question) => askYesNo(question) : undefined,
+    })
   }
 
   /** The project whose Vmfile is in the current folder or the nearest parent; all problems at once. */

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
+import {allowFlags, VmCommand} from '../base-command.js'
 import {parseSeedIso} from '../cloudinit/read-seed-iso.js'
 import {renderSeedFiles} from '../cloudinit/seed.js'
 import {inspectMachine} from '../machine/inspect.js'
@@ -23,6 +23,7 @@ export default class CloudInit extends VmCommand {
   static override examples = ['<%= config.bin %> cloud-init web', '<%= config.bin %> cloud-init web --file user-data']
   static override args = {machine: Args.string({description: 'The machine (optional when there is one).'})}
   static override flags = {
+    ...allowFlags,
     file: Flags.string({summary: 'Print only this file.', options: ['meta-data', 'user-data', 'network-config']}),
     'show-secrets': Flags.boolean({summary: "Print the machine's private host key too."}),
   }
@@ -31,6 +32,7 @@ export default class CloudInit extends VmCommand {
     const {args, flags} = await this.parse(CloudInit)
     const project = await this.loadProject()
     const machine = selectOneMachine(project, args.machine)
+    await this.requireConsent(project, flags.allow)
     const services = this.services(flags.verbose)
     const status = await inspectMachine(services.virsh, project.dir, machine.name)
     const checked = await checkUserConfig(services, project, machine)

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {lockFlags, VmCommand} from '../base-command.js'
+import {allowFlags, lockFlags, VmCommand} from '../base-command.js'
 import {selectMachines, type Project} from '../machine/project.js'
 import type {MachineConfig} from '../vmfile/types.js'
 import {requireRunning} from '../steps/running-machines.js'
@@ -14,7 +14,7 @@ export default class Provision extends VmCommand {
   static override examples = ['<%= config.bin %> provision', '<%= config.bin %> provision web']
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to provision (default: all).'})}
-  static override flags = {...lockFlags}
+  static override flags = {...lockFlags, ...allowFlags}
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Provision)
@@ -23,6 +23,7 @@ export default class Provision extends VmCommand {
       if (m.provisioners.length === 0 && argv.length > 0) this.out.warn(`${m.name}: no provisioners in the Vmfile; nothing to do.`)
       return m.provisioners.length > 0
     })
+    await this.requireConsent(project, flags.allow)
     await this.withProjectLock(project, flags['no-wait'], () => this.provisionAll(project, machines, flags.verbose))
   }
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {lockFlags, provisionFlags, provisionWhen, VmCommand} from '../base-command.js'
+import {allowFlags, lockFlags, provisionFlags, provisionWhen, VmCommand} from '../base-command.js'
 import {selectMachines} from '../machine/project.js'
 import {reloadMachines} from '../steps/reload.js'
 
@@ -12,6 +12,7 @@ export default class Reload extends VmCommand {
   static override args = {machine: Args.string({description: 'Machines to reload (default: all).'})}
   static override flags = {
     ...lockFlags,
+    ...allowFlags,
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
     'halt-timeout': Flags.integer({summary: 'Seconds to wait for a clean shutdown before powering off.', default: 60, min: 0}),
     ...provisionFlags,
@@ -25,6 +26,7 @@ export default class Reload extends VmCommand {
     const {argv, flags} = await this.parse(Reload)
     const project = await this.loadProject()
     const machines = selectMachines(project, argv as string[])
+    await this.requireConsent(project, flags.allow)
     await this.withProjectLock(project, flags['no-wait'], () =>
       reloadMachines(this.services(flags.verbose), project, machines, {
         timeoutSeconds: flags.timeout,

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
+import {allowFlags, VmCommand} from '../base-command.js'
 import {syncChanges} from '../folders/sync-changes.js'
 import {watchFolders} from '../folders/watch-folder.js'
 import {describeFolder} from '../steps/after-boot.js'
@@ -17,19 +17,23 @@ export default class RsyncAuto extends VmCommand {
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to follow (default: all with rsync folders).'})}
   static override flags = {
+    ...allowFlags,
     'debounce-ms': Flags.integer({summary: 'Quiet time before changes are sent, in milliseconds.', default: 300, min: 0}),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(RsyncAuto)
     const project = await this.loadProject()
+    await this.requireConsent(project, flags.allow)
     const services = this.services(flags.verbose)
     const running = await reachableWithRsyncFolders(services, project, argv as string[])
     if (running.length === 0) return
     let ready = 0
     await Promise.all(
-      running.map((r) => {
-        const folders = r.machine.folders.filter((f) => f.type === 'rsync')
+      running.map(async (r) => {
+        // Resolved once, where they lead now; the watch follows those real folders.
+        const folders: SyncedFolder[] = []
+        for (const f of r.machine.folders) if (f.type === 'rsync') folders.push({...f, hostPath: await project.grant.hostPath(f.hostPath, 'synced folder')})
         return watchFolders(folders, (folder, batch) => this.send(services, project, r, folder, batch), {
           signal: services.signal,
           debounceMs: flags['debounce-ms'],

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {VmCommand} from '../base-command.js'
+import {allowFlags, VmCommand} from '../base-command.js'
 import {syncFolders} from '../steps/after-boot.js'
 import {reachableWithRsyncFolders} from '../steps/running-machines.js'
 import {settleAll} from '../steps/settle.js'
@@ -12,10 +12,12 @@ export default class Rsync extends VmCommand {
   static override examples = ['<%= config.bin %> rsync', '<%= config.bin %> rsync web']
   static override strict = false
   static override args = {machine: Args.string({description: 'Machines to sync (default: all with rsync folders).'})}
+  static override flags = {...allowFlags}
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Rsync)
     const project = await this.loadProject()
+    await this.requireConsent(project, flags.allow)
     const services = this.services(flags.verbose)
     const running = await reachableWithRsyncFolders(services, project, argv as string[])
     if (running.length === 0) return

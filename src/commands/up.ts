@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {lockFlags, provisionFlags, provisionWhen, VmCommand} from '../base-command.js'
+import {allowFlags, lockFlags, provisionFlags, provisionWhen, VmCommand} from '../base-command.js'
 import {selectMachines} from '../machine/project.js'
 import {upMachines} from '../steps/up.js'
 
@@ -12,6 +12,7 @@ export default class Up extends VmCommand {
   static override args = {machine: Args.string({description: 'Machines to bring up (default: all).'})}
   static override flags = {
     ...lockFlags,
+    ...allowFlags,
     timeout: Flags.integer({summary: 'Seconds to wait for each machine to be ready.', default: 600, min: 1}),
     ...provisionFlags,
     insecure: Flags.boolean({
@@ -29,6 +30,7 @@ export default class Up extends VmCommand {
     const {argv, flags} = await this.parse(Up)
     const project = await this.loadProject()
     const machines = selectMachines(project, argv as string[])
+    await this.requireConsent(project, flags.allow)
     await this.withProjectLock(project, flags['no-wait'], () =>
       upMachines(this.services(flags.verbose), project, machines, {
         timeoutSeconds: flags.timeout,

@@ -1,3 +1,4 @@
+import {Grant} from '../consent/grant.js'
 import type {Runner} from '../exec/runner.js'
 import {VmError} from '../errors.js'
 import {keyRecordDir} from '../ssh/key-record.js'
@@ -12,10 +13,12 @@ export type Project = {
   readonly dir: string
   readonly vmfile: Vmfile
   readonly paths: ProjectPaths
+  /** What the user allowed this project to reach beyond its folder; every host path is checked against it at its use. */
+  readonly grant: Grant
 }
 
 export function projectOf(vmfile: Vmfile): Project {
-  return {dir: vmfile.projectDir, vmfile, paths: projectPaths(vmfile.projectDir)}
+  return {dir: vmfile.projectDir, vmfile, paths: projectPaths(vmfile.projectDir), grant: new Grant(vmfile.projectDir)}
 }
 
 /** The project's key, and where the user's record of keys vm made lives (in DATADIR). */

@@ -10,6 +10,12 @@ import {ProvisionerError, ProvisionFailedError} from './errors.js'
 import {runFileProvisioner} from './file.js'
 import {runShellProvisioner} from './shell.js'
 
+/** The part of consent/grant.ts's Grant that provisioners need. */
+export type HostReach = {
+  hostPath(path: string, use: string): Promise<string>
+  requireAnsible(playbook: string): void
+}
+
 export type RunProvisionersOptions = {
   readonly runner: Runner
   readonly target: SshTarget
@@ -17,6 +23,8 @@ export type RunProvisionersOptions = {
   readonly machine: string
   readonly provisioners: readonly Provisioner[]
   readonly projectPaths: ProjectPaths
+  /** What the user allowed beyond the project: each provisioner's host path is checked against it just before it runs. */
+  readonly grant: HostReach
   /** Usually already prefixed with the machine's name (machineOutput). */
   readonly out: Output
   readonly signal?: AbortSignal
@@ -35,11 +43,14 @@ export async function runProvisioners(options: RunProvisionersOptions): Promise<
   const ctx: ProvisionContext = options
   for (const provisioner of options.provisioners) {
     options.signal?.throwIfAborted()
+    // Resolved now, not when the Vmfile was read: an earlier provisioner (or the guest, through a
+    // live folder) may have put a symlink where a path of the project was.
+    const resolved = await withRealPaths(options.grant, provisioner)
     out.info(`provisioning with ${provisioner.label}`)
     const started = Date.now()
     let status: number
     try {
-      status = await runOne(ctx, provisioner)
+      status = await runOne(ctx, resolved)
     } catch (error) {
       // An interrupt stays an interrupt (exit 130), whatever it broke on the way.
       if (error instanceof InterruptedError || options.signal?.aborted || error instanceof ProvisionerError) throw error
@@ -55,6 +66,19 @@ export async function runProvisioners(options: RunProvisionersOptions): Promise<
       })
     }
     out.info(`${provisioner.label} done (${formatSeconds(Date.now() - started)})`)
+  }
+}
+
+/** PROVISIONER with its host path resolved, symlinks and all, to where it really is; refused unless allowed. */
+async function withRealPaths(grant: HostReach, provisioner: Provisioner): Promise<Provisioner> {
+  switch (provisioner.kind) {
+    case 'shell':
+      return provisioner.path === undefined ? provisioner : {...provisioner, path: await grant.hostPath(provisioner.path, 'shell provisioner script')}
+    case 'file':
+      return {...provisioner, source: await grant.hostPath(provisioner.source, 'file provisioner source')}
+    case 'ansible':
+      grant.requireAnsible(provisioner.playbook)
+      return {...provisioner, playbook: await grant.hostPath(provisioner.playbook, 'ansible playbook')}
   }
 }
 

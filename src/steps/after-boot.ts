@@ -50,6 +50,7 @@ export async function provision(services: Services, project: Project, running: R
       machine: running.machine.name,
       provisioners: running.machine.provisioners,
       projectPaths: project.paths,
+      grant: project.grant,
       out,
       signal: services.signal,
     })
@@ -103,7 +104,8 @@ export async function syncFolders(services: Services, project: Project, machine:
   for (const folder of machine.folders.filter((f) => f.type === 'rsync')) {
     const started = Date.now()
     try {
-      const {files, bytes} = await syncFolder({runner: services.runner, target, folder, tmpDir: project.paths.tmpDir, signal: services.signal})
+      const real = {...folder, hostPath: await project.grant.hostPath(folder.hostPath, 'synced folder')}
+      const {files, bytes} = await syncFolder({runner: services.runner, target, folder: real, tmpDir: project.paths.tmpDir, signal: services.signal})
       out.info(`synced ${describeFolder(project, folder)} (${files} files, ${formatBytes(bytes)}, ${formatSeconds(Date.now() - started)})`)
     } catch (error) {
       if (!(error instanceof CommandFailedError)) throw error

@@ -3,6 +3,7 @@
  * anything is created or started, so that bad input never leaves half-made machines: host
  * folders, virtiofsd, forwarded ports, networks and bridges.
  */
+import type {Grant} from '../consent/grant.js'
 import {access, stat} from 'node:fs/promises'
 
 import {VmError} from '../errors.js'
@@ -20,11 +21,13 @@ export type EnvironmentChecks = {
   readonly toCreate: readonly MachineConfig[]
   /** Machines that will be started or created (not the running ones): their ports must be free. */
   readonly toStart: readonly MachineConfig[]
+  /** What the user allowed beyond the project; folders must lead inside it or there. */
+  readonly grant: Grant
 }
 
 /** Checks the host for every machine to start; returns the virtiofsd path when one is needed. */
-export async function checkEnvironment(services: Services, {toCreate, toStart}: EnvironmentChecks): Promise<{virtiofsdPath?: string}> {
-  for (const machine of toStart) await checkRsyncFolders(machine)
+export async function checkEnvironment(services: Services, {toCreate, toStart, grant}: EnvironmentChecks): Promise<{virtiofsdPath?: string}> {
+  for (const machine of toStart) await checkRsyncFolders(machine, grant)
   let virtiofsdPath: string | undefined
   for (const machine of toCreate) {
     const live = machine.folders.filter((f) => f.type !== 'rsync')
@@ -36,7 +39,7 @@ export async function checkEnvironment(services: Services, {toCreate, toStart}: 
         hint: 'Use `type: rsync` for folders of machines on a remote libvirt.',
       })
     }
-    for (const folder of live) await requireDirectory(machine.name, folder.hostPath)
+    for (const folder of live) await requireDirectory(machine.name, await grant.hostPath(folder.hostPath, `${folder.type} folder`))
     if (live.some((f) => f.type === 'virtiofs')) virtiofsdPath ??= await findVirtiofsd(machine.name)
   }
   for (const machine of toCreate) {
@@ -50,8 +53,8 @@ export async function checkEnvironment(services: Services, {toCreate, toStart}: 
   return virtiofsdPath ? {virtiofsdPath} : {}
 }
 
-async function checkRsyncFolders(machine: MachineConfig): Promise<void> {
-  for (const folder of machine.folders) if (folder.type === 'rsync') await requireDirectory(machine.name, folder.hostPath)
+async function checkRsyncFolders(machine: MachineConfig, grant: Grant): Promise<void> {
+  for (const folder of machine.folders) if (folder.type === 'rsync') await requireDirectory(machine.name, await grant.hostPath(folder.hostPath, 'synced folder'))
 }
 
 async function requireDirectory(machine: string, path: string): Promise<void> {

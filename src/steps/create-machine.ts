@@ -97,7 +97,11 @@ export function createMachineSteps(services: Services, project: Project, spec: N
     {
       title: `define domain ${spec.domain}`,
       makes: `domain ${spec.domain}`,
-      run: () => virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed, nics}))),
+      run: async () => {
+        // libvirt gets where each live folder really is, checked against what the user allowed.
+        const real = await Promise.all(live.map(({folder}) => project.grant.hostPath(folder.hostPath, `${folder.type} folder`)))
+        await virsh.defineDomain(renderDomainXml(domainSpec(services, project, spec, {uuid, mac, overlay, seed, nics, liveHostPaths: real})))
+      },
       undo: async () => {
         const state = await virsh.domainState(spec.domain)
         if (state !== undefined) await virsh.removeDomain(spec.domain, state)
@@ -110,7 +114,7 @@ function domainSpec(
   services: Services,
   project: Project,
   spec: NewMachine,
-  ids: {uuid: string; mac: string; overlay: string; seed: string; nics: NicPlan},
+  ids: {uuid: string; mac: string; overlay: string; seed: string; nics: NicPlan; liveHostPaths: readonly string[]},
 ): DomainSpec {
   const live = liveFolders(spec.machine)
   const {libvirt} = services
@@ -132,7 +136,7 @@ function domainSpec(
     ...(spec.box.x86_64Level ? {x86_64Level: spec.box.x86_64Level} : {}),
     extraInterfaces: ids.nics.extraInterfaces,
     qemuArgs: ids.nics.qemuArgs,
-    filesystems: live.map(({tag, folder}) => ({driver: folder.type as 'virtiofs' | '9p', hostPath: folder.hostPath, tag})),
+    filesystems: live.map(({tag, folder}, i) => ({driver: folder.type as 'virtiofs' | '9p', hostPath: ids.liveHostPaths[i]!, tag})),
     ...(spec.virtiofsdPath ? {virtiofsdPath: spec.virtiofsdPath} : {}),
   }
 }

@@ -6,6 +6,7 @@ import {withHostLock} from '../machine/host-lock.js'
 import {inspectSuspended} from '../libvirt/managed-save.js'
 import {inspectMachine, inspectPauseProblem, type MachineStatus} from '../machine/inspect.js'
 import {overlayVolumeName} from '../machine/names.js'
+import {isLocalBox, localBoxPath} from '../consent/reach.js'
 import {checkProjectState, ensureProjectState, requireProjectKey, type Project} from '../machine/project.js'
 import type {Services} from '../services.js'
 import {formatSize} from '../vmfile/size.js'
@@ -57,7 +58,7 @@ async function upLocked(services: Services, project: Project, machines: readonly
   const toStart = machines.filter((_, i) => statuses[i]!.state !== 'running')
   await requireProjectKey(project, statuses.filter((s) => s.state !== 'not_created').map((s) => s.name), services.home.dataDir)
   await ensureNetwork(virsh, libvirt.network, out.info)
-  const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart})
+  const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart, grant: project.grant})
   const userConfigs = await prepareUserConfigs(services, project, toCreate)
   const arch = hostArch()
   const {plans, authorizedKey} = await prepareCreation(services, project, toCreate, arch, options.insecure)
@@ -110,7 +111,7 @@ async function prepareCreation(services: Services, project: Project, toCreate: r
   for (const note of new Set([...types.values()].map((t) => t.note))) if (note) out.warn(note)
   await ensurePool(virsh, libvirt, out.info)
   await requirePoolSpace(virsh, libvirt)
-  const boxes = await prepareBoxes(services, toCreate.map((m) => m.box), arch, insecure)
+  const boxes = await prepareBoxes(services, project, toCreate.map((m) => m.box), arch, insecure)
   const plans = new Map(toCreate.map((m) => [m.name, {box: boxes.get(boxKey(m.box))!, type: types.get(m.name)!}]))
   for (const m of toCreate) checkDiskSize(m, plans.get(m.name)!.box)
   return {plans, authorizedKey: await ensureProjectState(services.runner, project, services.home.dataDir)}
@@ -175,14 +176,22 @@ async function warnDrift(services: Services, machine: MachineConfig, status: Mac
   out.warn(`the Vmfile changed what is fixed at creation: ${drift.join('; ')}. To apply it: \`vm destroy ${machine.name}\` then \`vm up ${machine.name}\`.`)
 }
 
-async function prepareBoxes(services: Services, sources: readonly BoxSource[], arch: string, insecure: boolean): Promise<Map<string, PreparedBox>> {
+async function prepareBoxes(services: Services, project: Project, sources: readonly BoxSource[], arch: string, insecure: boolean): Promise<Map<string, PreparedBox>> {
   const prepared = new Map<string, PreparedBox>()
   // One at a time: two machines on one box must share a single download and import.
   for (const source of sources) {
     const key = boxKey(source)
-    if (!prepared.has(key)) prepared.set(key, await prepareBox(services, source, arch, {insecure}))
+    if (!prepared.has(key)) prepared.set(key, await prepareBox(services, await withRealBoxPath(project, source), arch, {insecure}))
   }
   return prepared
+}
+
+/** A box image on this host is read from where its path really leads, if inside the project or allowed. */
+async function withRealBoxPath(project: Project, source: BoxSource): Promise<BoxSource> {
+  if (source.kind !== 'url' || !isLocalBox(source.url)) return source
+  const named = localBoxPath(source.url)
+  const real = await project.grant.hostPath(named, 'box image')
+  return real === named ? source : {...source, url: real}
 }
 
 function boxKey(source: BoxSource): string {

@@ -25,7 +25,8 @@ export type CheckedUserConfig = {
 /** Reads, merges and checks one machine's cloud_init; undefined when it has none. */
 export async function checkUserConfig(services: Services, project: Project, machine: MachineConfig): Promise<CheckedUserConfig | undefined> {
   if (!machine.cloudInit) return undefined
-  const config = await loadUserCloudInit(machine.cloudInit)
+  const source = machine.cloudInit.kind === 'file' ? {...machine.cloudInit, path: await project.grant.hostPath(machine.cloudInit.path, 'cloud_init file')} : machine.cloudInit
+  const config = await loadUserCloudInit(source)
   const merged = buildUserConfig({hostname: machine.name, user: GUEST_USER, authorizedKey: 'ssh-ed25519 AAAA placeholder', hostKey: PLACEHOLDER_KEY, userConfig: config})
   const checked = await checkCloudConfigSchema(services.runner, merged.config)
   // Only the user's keys are judged: vm's own part is cloud-init's to accept, and a schema that

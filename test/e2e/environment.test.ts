@@ -119,6 +119,18 @@ describe('a development environment on real libvirt', function () {
     await virsh('net-destroy', LAB_NETWORK).catch(() => undefined)
   })
 
+  it('asks for consent first (ansible, a network and a bridge of its own): exit 2 without a terminal, nothing made; vm allow records it', async function () {
+    const refused = await run(['up'])
+    expect(refused.exitCode, refused.stderr).to.equal(2)
+    expect(refused.stderr).to.match(/^Error: This Vmfile reaches beyond its project, and you have not allowed it/m)
+    expect(refused.stderr).to.match(/ansible-playbook runs site\.yml on the host/)
+    expect(refused.stderr).to.match(new RegExp(`a NIC on the host bridge ${BRIDGE}`))
+    expect(await domainsNamed(project)).to.deep.equal([])
+    expect(await volumesNamed(project)).to.deep.equal([])
+    const allowed = await run(['allow'])
+    expect(allowed.exitCode, allowed.stderr).to.equal(0)
+  })
+
   it('refuses a forwarded port that is in use, and a cloud_init that fails its schema, before creating anything', async function () {
     const holder = await listen(HTTP_PORT)
     try {
@@ -132,7 +144,7 @@ describe('a development environment on real libvirt', function () {
     // db's own cloud_init (it replaces the top-level one) gets a key of the wrong type.
     await writeFile(join(projectDir, 'Vmfile'), vmfile.replace('      runcmd: [[sh, -c, "exit 1"]]\n', '      runcmd: [[sh, -c, "exit 1"]]\n      packages: git\n'))
     try {
-      const result = await run(['up', 'db'])
+      const result = await run(['up', 'db', '--allow']) // the Vmfile changed: the consent given is for the one before
       expect(result.exitCode).to.equal(2)
       expect(result.stderr).to.match(/db: the user-data does not pass cloud-init's schema check/)
       expect(result.stderr).to.match(/packages: 'git' is not of type 'array'/)

@@ -7,6 +7,7 @@ import {expect} from 'chai'
 import {VmError} from '../../../src/errors.js'
 import {acquireFlock} from '../../../src/exec/flock.js'
 import {describeLockHolder, withProjectLock} from '../../../src/machine/project-lock.js'
+import {Grant} from '../../../src/consent/grant.js'
 import {projectPaths} from '../../../src/machine/paths.js'
 import type {Project} from '../../../src/machine/project.js'
 import type {Vmfile} from '../../../src/vmfile/types.js'
@@ -18,7 +19,7 @@ describe('project lock', () => {
   let project: Project
   beforeEach(async () => {
     scratch = await tempDir('vm-lock-')
-    project = {dir: scratch.dir, vmfile: {} as Vmfile, paths: projectPaths(scratch.dir)}
+    project = {dir: scratch.dir, vmfile: {} as Vmfile, paths: projectPaths(scratch.dir), grant: new Grant(scratch.dir)}
   })
   afterEach(() => scratch.remove())
 

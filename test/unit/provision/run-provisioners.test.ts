@@ -1,4 +1,4 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -6,6 +6,7 @@ import {expect} from 'chai'
 
 import {InterruptedError, renderError, type VmError} from '../../../src/errors.js'
 import {CommandFailedError, ToolNotInstalledError} from '../../../src/exec/runner.js'
+import {Grant} from '../../../src/consent/grant.js'
 import {projectPaths} from '../../../src/machine/paths.js'
 import {AnsibleNotInstalledError} from '../../../src/provision/ansible.js'
 import {ProvisionFailedError} from '../../../src/provision/errors.js'
@@ -29,7 +30,7 @@ describe('provision/run-provisioners', () => {
   afterEach(() => rm(dir, {recursive: true, force: true}))
 
   function options(runner: FakeRunner, provisioners: Provisioner[], extra: Partial<RunProvisionersOptions> = {}): RunProvisionersOptions {
-    return {runner, target: TARGET, machine: 'web', provisioners, projectPaths: projectPaths(dir), out: machineOutput(out, 'web'), ...extra}
+    return {runner, target: TARGET, machine: 'web', provisioners, projectPaths: projectPaths(dir), grant: new Grant(dir), out: machineOutput(out, 'web'), ...extra}
   }
 
   /** Output lines with elapsed times blanked. */
@@ -46,7 +47,9 @@ describe('provision/run-provisioners', () => {
     ]
     const scripts: Script[] = [{stdout: ['1'], stderr: ['careful']}, {}, {}, {stdout: ['PLAY RECAP']}]
     const runner = new FakeRunner(scripts)
-    await runProvisioners(options(runner, provisioners))
+    const grant = new Grant(dir)
+    grant.allow([{kind: 'ansible', machines: ['web'], text: 'ansible'}])
+    await runProvisioners(options(runner, provisioners, {grant}))
     expect(runner.calls.map((call) => call.file)).to.deep.equal(['ssh', 'tar', 'ssh', 'env'])
     expect(lines()).to.deep.equal([
       'info: web: provisioning with shell #1 (inline)',
@@ -59,6 +62,50 @@ describe('provision/run-provisioners', () => {
       'info: web: PLAY RECAP',
       'info: web: ansible #3 (site.yml) done (T)',
     ])
+  })
+
+  describe('host paths, resolved just before each provisioner runs', () => {
+    let outside: string
+    beforeEach(async () => {
+      outside = await mkdtemp(join(tmpdir(), 'vm-provision-outside-'))
+      await writeFile(join(outside, 'id_ed25519'), 'PRIVATE KEY\n')
+    })
+    afterEach(() => rm(outside, {recursive: true, force: true}))
+
+    const file = (source: string): Provisioner => ({kind: 'file', label: 'file #1 (innocent.conf)', source, destination: '/etc/app.conf'})
+
+    it('refuses a file source that is a symlink out of the project, and copies nothing', async () => {
+      await symlink(join(outside, 'id_ed25519'), join(dir, 'innocent.conf'))
+      const runner = new FakeRunner([])
+      const error = (await rejection(runProvisioners(options(runner, [file(join(dir, 'innocent.conf'))])))) as VmError
+      expect(error.code).to.equal('HOST_PATH_NOT_ALLOWED')
+      expect(error.exitCode).to.equal(2)
+      expect(error.message).to.equal(`The file provisioner source ${join(dir, 'innocent.conf')}, which leads to ${join(outside, 'id_ed25519')}, is outside the project, and you have not allowed it.`)
+      expect(runner.calls).to.deep.equal([])
+    })
+
+    it("refuses a source in the project's .vm/ (its private key)", async () => {
+      await mkdir(join(dir, '.vm'))
+      await writeFile(join(dir, '.vm', 'id_ed25519'), 'KEY\n')
+      const error = (await rejection(runProvisioners(options(new FakeRunner([]), [file(join(dir, '.vm', 'id_ed25519'))])))) as VmError
+      expect(error.code).to.equal('HOST_PATH_NOT_ALLOWED')
+    })
+
+    it('copies from where an allowed path really leads', async () => {
+      await symlink(join(outside, 'id_ed25519'), join(dir, 'innocent.conf'))
+      const grant = new Grant(dir)
+      grant.allow([{kind: 'host-path', machines: ['web'], text: 'x', realPath: join(outside, 'id_ed25519')}])
+      const runner = new FakeRunner([{}, {}])
+      await runProvisioners(options(runner, [file(join(dir, 'innocent.conf'))], {grant}))
+      expect(runner.calls[0]!.args).to.include(outside)
+    })
+
+    it('refuses ansible unless the user allowed it, before running anything', async () => {
+      const runner = new FakeRunner([])
+      const error = (await rejection(runProvisioners(options(runner, [{kind: 'ansible', label: 'ansible #1 (site.yml)', playbook: join(dir, 'site.yml'), extraVars: {}}])))) as VmError
+      expect(error.code).to.equal('ANSIBLE_NOT_ALLOWED')
+      expect(runner.calls).to.deep.equal([])
+    })
   })
 
   it('does nothing for an empty list', async () => {
@@ -120,7 +167,9 @@ describe('provision/run-provisioners', () => {
   it('passes an error that already names its provisioner through unchanged', async () => {
     const runner = new FakeRunner([{stderr: ["env: 'ansible-playbook': No such file or directory"], exitCode: 127}])
     const ansible: Provisioner = {kind: 'ansible', label: 'ansible #1 (site.yml)', playbook: join(dir, 'site.yml'), extraVars: {}}
-    const error = await rejection(runProvisioners(options(runner, [ansible, shell(2)])))
+    const grant = new Grant(dir)
+    grant.allow([{kind: 'ansible', machines: ['web'], text: 'ansible'}])
+    const error = await rejection(runProvisioners(options(runner, [ansible, shell(2)], {grant})))
     expect(error).to.be.instanceOf(AnsibleNotInstalledError)
     expect((error as VmError).code).to.equal('ANSIBLE_NOT_INSTALLED')
     expect(runner.calls).to.have.length(1)
