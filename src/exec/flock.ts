@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
+import type {FileHandle} from 'node:fs/promises'
 
 import {VmError} from '../errors.js'
 import {CHILD_CWD} from './runner.js'
@@ -74,5 +75,42 @@ function holding(child: ChildProcess, exited: Promise<unknown>): HeldFlock {
       child.stdin!.end()
       await exited
     },
+  }
+}
+
+/**
+ * flock(2) on a file vm has already opened itself (with O_NOFOLLOW, see host-lock.ts): util-linux's
+ * `flock FD` form locks the open file description it inherits as fd 3 and exits, so the lock is
+ * held by vm's own descriptor and dropped when vm closes HANDLE or dies. Resolves 'busy' like
+ * acquireFlock when WAIT is false and another holder conflicts.
+ */
+export async function acquireFlockOnHandle(handle: FileHandle, label: string, options: {wait: boolean; shared?: boolean; signal?: AbortSignal}): Promise<'held' | 'busy'> {
+  options.signal?.throwIfAborted()
+  const mode = options.shared ? ['--shared'] : ['--exclusive']
+  const child = spawn('flock', [...mode, ...(options.wait ? [] : ['--nonblock', '--conflict-exit-code', String(BUSY_EXIT)]), '3'], {
+    cwd: CHILD_CWD,
+    stdio: ['ignore', 'ignore', 'pipe', handle.fd],
+  })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const onAbort = () => child.kill('SIGTERM')
+  options.signal?.addEventListener('abort', onAbort, {once: true})
+  try {
+    const outcome = await Promise.race([
+      once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>,
+      once(child, 'error').then(([error]) => error as NodeJS.ErrnoException),
+    ])
+    if (outcome instanceof Error) {
+      throw new VmError(`Cannot run flock to lock ${label}: ${outcome.message}.`, {
+        code: outcome.code === 'ENOENT' ? 'TOOL_NOT_INSTALLED' : 'LOCK_FAILED',
+        hint: 'flock comes with util-linux: `sudo apt-get install util-linux`.',
+      })
+    }
+    options.signal?.throwIfAborted()
+    if (outcome[0] === 0) return 'held'
+    if (outcome[0] === BUSY_EXIT) return 'busy'
+    throw new VmError(`Cannot lock ${label}: flock exited with status ${outcome[0] ?? outcome[1]}.`, {code: 'LOCK_FAILED', detail: stderr.trim() || undefined})
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
   }
 }

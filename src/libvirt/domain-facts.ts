@@ -7,7 +7,7 @@ export type DomainFacts = {
   readonly mac?: string
   readonly network?: string
   /** Our ownership data; undefined for a domain vm did not create. */
-  readonly owner?: {readonly projectDir: string; readonly machine: string}
+  readonly owner?: {readonly projectDir: string; readonly machine: string; readonly uid?: number}
   readonly serialLogPath?: string
   /** What the domain is defined with (vm reload compares them with the Vmfile). */
   readonly cpus?: number
@@ -47,7 +47,9 @@ function parseOwner(metadata: XmlNode | undefined): DomainFacts['owner'] {
     const p = prefix ? `${prefix}:` : ''
     const projectDir = text(value[`${p}project`])
     const machine = text(value[`${p}name`])
-    if (projectDir !== undefined && machine !== undefined) return {projectDir, machine}
+    // Machines made before vm recorded their user have no uid: only --all-users prunes them.
+    const uid = Number(attr(value[`${p}user`], 'uid'))
+    if (projectDir !== undefined && machine !== undefined) return {projectDir, machine, ...(Number.isInteger(uid) && uid >= 0 ? {uid} : {})}
   }
   return undefined
 }

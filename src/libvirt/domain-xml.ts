@@ -31,7 +31,8 @@ export type DomainSpec = {
   readonly mac: string
   /** Where libvirt (virtlogd) also writes the serial console. */
   readonly serialLogPath: string
-  readonly owner: {readonly projectDir: string; readonly machine: string; readonly toolVersion: string; readonly boxSha256: string}
+  /** uid: the user who made the machine; on a libvirt host many users share, prune and --all-users go by it. */
+  readonly owner: {readonly projectDir: string; readonly machine: string; readonly toolVersion: string; readonly boxSha256: string; readonly uid: number}
   /**
    * The x86-64 micro-architecture level the guest needs (RHEL 9 family: 2, RHEL 10 family: 3).
    * QEMU's default TCG model (qemu64) is level 1, so TCG then takes QEMU's `max` model instead.
@@ -93,6 +94,7 @@ function ownership(owner: DomainSpec['owner']): XmlNode {
     [`${p}:name`]: owner.machine,
     [`${p}:box`]: {'@_sha256': owner.boxSha256},
     [`${p}:tool-version`]: owner.toolVersion,
+    [`${p}:user`]: {'@_uid': owner.uid},
   }
 }
 

@@ -1,8 +1,7 @@
-import {access} from 'node:fs/promises'
-
 import {parseDomainFacts} from '../libvirt/domain-facts.js'
 import {inspectSuspended} from '../libvirt/managed-save.js'
 import type {Virsh} from '../libvirt/virsh.js'
+import {isPathGone} from '../util/path-gone.js'
 
 /** One machine vm made on this libvirt host, whichever project it belongs to. */
 export type ManagedMachine = {
@@ -13,6 +12,8 @@ export type ManagedMachine = {
   readonly domain: string
   /** False when the project folder is gone: its machines can only be found from here. */
   readonly projectExists: boolean
+  /** The uid of the user who made it (domain metadata); undefined for machines made before vm recorded it. */
+  readonly ownerUid?: number
 }
 
 /**
@@ -30,8 +31,9 @@ export async function inspectAllMachines(virsh: Virsh): Promise<ManagedMachine[]
     if (libvirtState === undefined) continue
     const state = (await inspectSuspended(virsh, {state: libvirtState, domain})) ? 'suspended' : libvirtState
     const ip = state === 'running' && facts.mac && facts.network ? ((await virsh.dhcpLeases(facts.network, facts.mac)).at(-1)?.ip ?? null) : null
-    const projectExists = await access(facts.owner.projectDir).then(() => true, () => false)
-    machines.push({name: facts.owner.machine, project: facts.owner.projectDir, state, ip, domain, projectExists})
+    const projectExists = !(await isPathGone(facts.owner.projectDir))
+    const owner = facts.owner.uid === undefined ? {} : {ownerUid: facts.owner.uid}
+    machines.push({name: facts.owner.machine, project: facts.owner.projectDir, state, ip, domain, projectExists, ...owner})
   }
   return machines.sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name))
 }

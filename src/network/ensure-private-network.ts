@@ -70,7 +70,7 @@ export async function removePrivateNetworkIfUnused(virsh: Virsh, projectDir: str
  * start (typically: its subnet is already routed on the host), so a failed `up` leaves nothing.
  */
 async function create(virsh: Virsh, plan: PrivateNetworkPlan, {undoOnFailure}: {undoOnFailure: boolean}): Promise<void> {
-  await defineNetwork(virsh, renderNetworkXml(plan))
+  await defineNetwork(virsh, renderNetworkXml(plan, process.getuid?.() ?? 0))
   try {
     await autostartNetwork(virsh, plan.name)
     await virsh.startNetwork(plan.name)

@@ -11,11 +11,11 @@ const PREFIX = 'vm'
  * Isolated: no <forward>, so guests reach each other and the host's dnsmasq but nothing beyond;
  * libvirt then also sends DHCP clients no default route.
  */
-export function renderNetworkXml(plan: PrivateNetworkPlan): string {
+export function renderNetworkXml(plan: PrivateNetworkPlan, ownerUid: number): string {
   return renderXml({
     network: {
       name: plan.name,
-      metadata: {[`${PREFIX}:network`]: {[`@_xmlns:${PREFIX}`]: NETWORK_METADATA_NS, [`${PREFIX}:project`]: plan.projectDir}},
+      metadata: {[`${PREFIX}:network`]: {[`@_xmlns:${PREFIX}`]: NETWORK_METADATA_NS, [`${PREFIX}:project`]: plan.projectDir, [`${PREFIX}:user`]: {'@_uid': ownerUid}}},
       bridge: {'@_name': plan.bridge, '@_stp': 'on', '@_delay': 0},
       // Names under the domain are answered by dnsmasq alone, never forwarded to the host's resolvers.
       domain: {'@_name': plan.domain, '@_localOnly': 'yes'},
@@ -32,6 +32,8 @@ export function renderNetworkXml(plan: PrivateNetworkPlan): string {
 export type NetworkFacts = {
   /** The project folder from our metadata; undefined for a network vm did not create. */
   readonly owner?: string
+  /** The uid of the user whose `vm up` made it; undefined for networks made before vm recorded it. */
+  readonly ownerUid?: number
   readonly bridge?: string
   /** Interfaces attached right now (libvirt writes the count on an active network's root). */
   readonly connections: number
@@ -40,8 +42,10 @@ export type NetworkFacts = {
 
 export function parseNetworkFacts(xml: string): NetworkFacts {
   const network = (parseXml(xml, ['ip', 'range']).network ?? {}) as XmlNode
+  const ours = ourMetadata(network.metadata)
   return {
-    owner: parseOwner(network.metadata),
+    owner: ours?.project,
+    ...(ours?.uid === undefined ? {} : {ownerUid: ours.uid}),
     bridge: attr(network.bridge, 'name'),
     connections: Number(attr(network, 'connections') ?? 0),
     ipv4: ipv4Blocks(network),
@@ -74,15 +78,17 @@ function ipv4Blocks(network: XmlNode): NetworkFacts['ipv4'] {
   return blocks
 }
 
-function parseOwner(metadata: unknown): string | undefined {
+function ourMetadata(metadata: unknown): {project: string; uid?: number} | undefined {
   if (!metadata || typeof metadata !== 'object') return undefined
   // libvirt keeps our element but may write it under another prefix, so find it by namespace.
   for (const [key, value] of Object.entries(metadata as XmlNode)) {
     if (!value || typeof value !== 'object' || Array.isArray(value)) continue
     const prefix = key.includes(':') ? key.split(':')[0]! : ''
     if (attr(value, prefix ? `xmlns:${prefix}` : 'xmlns') !== NETWORK_METADATA_NS) continue
-    const project = text(value[prefix ? `${prefix}:project` : 'project'])
-    if (project !== undefined) return project
+    const p = prefix ? `${prefix}:` : ''
+    const project = text(value[`${p}project`])
+    const uid = Number(attr(value[`${p}user`], 'uid'))
+    if (project !== undefined) return {project, ...(Number.isInteger(uid) && uid >= 0 ? {uid} : {})}
   }
   return undefined
 }

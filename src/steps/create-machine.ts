@@ -132,7 +132,7 @@ function domainSpec(
     network: spec.machine.network ?? libvirt.network,
     mac: ids.mac,
     serialLogPath: join(libvirt.serialLogDir ?? '/var/log/libvirt/qemu', `${spec.domain}-serial.log`),
-    owner: {projectDir: project.dir, machine: spec.machine.name, toolVersion: spec.toolVersion, boxSha256: spec.box.sha256},
+    owner: {projectDir: project.dir, machine: spec.machine.name, toolVersion: spec.toolVersion, boxSha256: spec.box.sha256, uid: process.getuid?.() ?? 0},
     ...(spec.box.x86_64Level ? {x86_64Level: spec.box.x86_64Level} : {}),
     extraInterfaces: ids.nics.extraInterfaces,
     qemuArgs: ids.nics.qemuArgs,

@@ -1,11 +1,11 @@
-import {access} from 'node:fs/promises'
-
+import {VmError} from '../errors.js'
 import {inspectAllMachines, type ManagedMachine} from '../machine/inspect-all.js'
 import {overlayVolumeName, seedVolumeName} from '../machine/names.js'
 import {listNetworks, networkXml, destroyNetwork, undefineNetwork} from '../network/network-virsh.js'
 import {parseNetworkFacts} from '../network/network-xml.js'
 import {parseVolumeList} from '../libvirt/virsh-parse.js'
 import type {Services} from '../services.js'
+import {isPathGone} from '../util/path-gone.js'
 
 /**
  * `vm global-status --prune`: what vm made on this libvirt host that nothing uses any more —
@@ -18,18 +18,41 @@ export type PruneTarget =
   | {readonly kind: 'volume'; readonly name: string}
   | {readonly kind: 'network'; readonly name: string; readonly project: string}
 
+/**
+ * Whose machines and networks prune may take. On a libvirt host that several users share
+ * (qemu:///system), only the caller's own (the uid in the metadata); root may ask for everyone's
+ * with --all-users. A session connection is the user's own libvirt: everything there is theirs.
+ */
+export type PruneScope = {readonly allUsers: true} | {readonly allUsers: false; readonly uid: number}
+
 export type PruneFacts = {
+  readonly scope: PruneScope
   readonly machines: readonly ManagedMachine[]
   /** Every domain name on the host, vm's or not: a volume named after any of them is in use. */
   readonly domains: readonly string[]
   readonly volumes: readonly string[]
-  readonly networks: readonly {readonly name: string; readonly owner?: string; readonly connections: number; readonly projectExists: boolean}[]
+  readonly networks: readonly {readonly name: string; readonly owner?: string; readonly ownerUid?: number; readonly connections: number; readonly projectExists: boolean}[]
+}
+
+/** Whose machines prune may take (see PruneScope): a session connection is the user's own. */
+export function pruneScope(uri: string, allUsers: boolean, uid: number = process.getuid?.() ?? 0): PruneScope {
+  if (allUsers && uid !== 0) {
+    throw new VmError("Only root may prune other users' machines.", {code: 'NOT_PERMITTED', exitCode: 2, hint: 'Run `sudo vm global-status --prune --all-users`, or leave out --all-users to prune your own.'})
+  }
+  if (allUsers || /^qemu(\+[a-z]+)?:\/\/[^/]*\/session/.test(uri)) return {allUsers: true}
+  return {allUsers: false, uid}
+}
+
+function inScope(scope: PruneScope, uid: number | undefined): boolean {
+  return scope.allUsers || uid === scope.uid
 }
 
 /** What to remove, from what libvirt holds. Pure. */
 export function planPrune(facts: PruneFacts): PruneTarget[] {
-  const gone = facts.machines.filter((m) => !m.projectExists)
+  const gone = facts.machines.filter((m) => !m.projectExists && inScope(facts.scope, m.ownerUid))
   const goneDomains = new Set(gone.map((m) => m.domain))
+  // Volumes record no owner; one whose machine is gone (of any user) serves nobody, and the host
+  // lock keeps an `up` that has made volumes but not yet the domain out of the way.
   const liveDomains = new Set(facts.domains.filter((d) => !goneDomains.has(d)))
   const projectsWithMachines = new Set(facts.machines.filter((m) => m.projectExists).map((m) => m.project))
   const volumes = facts.volumes.filter((volume) => {
@@ -37,12 +60,19 @@ export function planPrune(facts: PruneFacts): PruneTarget[] {
     // Volumes of a gone project's machines go with the machine.
     return domain !== undefined && !liveDomains.has(domain) && !goneDomains.has(domain)
   })
-  const networks = facts.networks.filter((n) => n.owner !== undefined && n.connections === 0 && (!n.projectExists || !projectsWithMachines.has(n.owner)))
+  const networks = facts.networks.filter(
+    (n) => n.owner !== undefined && inScope(facts.scope, n.ownerUid) && n.connections === 0 && (!n.projectExists || !projectsWithMachines.has(n.owner)),
+  )
   return [
     ...gone.map((machine) => ({kind: 'machine' as const, machine})),
     ...volumes.map((name) => ({kind: 'volume' as const, name})),
     ...networks.map((n) => ({kind: 'network' as const, name: n.name, project: n.owner!})),
   ]
+}
+
+/** How many machines of gone folders planPrune left because they are other users' (or unrecorded). Pure. */
+export function countLeftToOthers(facts: Pick<PruneFacts, 'scope' | 'machines'>): number {
+  return facts.machines.filter((m) => !m.projectExists && !inScope(facts.scope, m.ownerUid)).length
 }
 
 /**
@@ -65,7 +95,7 @@ export function describePruneTarget(target: PruneTarget): string {
   }
 }
 
-export async function inspectPrunable(services: Services): Promise<PruneTarget[]> {
+export async function inspectPrunable(services: Services, scope: PruneScope): Promise<{targets: PruneTarget[]; leftToOthers: number}> {
   const {virsh, libvirt} = services
   const machines = await inspectAllMachines(virsh)
   const domains = await virsh.listDomains()
@@ -74,11 +104,12 @@ export async function inspectPrunable(services: Services): Promise<PruneTarget[]
     (await listNetworks(virsh)).map(async (name) => {
       const xml = await networkXml(virsh, name)
       const facts = xml === undefined ? undefined : parseNetworkFacts(xml)
-      const projectExists = facts?.owner === undefined ? true : await access(facts.owner).then(() => true, () => false)
-      return {name, owner: facts?.owner, connections: facts?.connections ?? 0, projectExists}
+      const projectExists = facts?.owner === undefined ? true : !(await isPathGone(facts.owner))
+      return {name, owner: facts?.owner, ...(facts?.ownerUid === undefined ? {} : {ownerUid: facts.ownerUid}), connections: facts?.connections ?? 0, projectExists}
     }),
   )
-  return planPrune({machines, domains, volumes: volumeList === undefined ? [] : parseVolumeList(volumeList), networks})
+  const facts = {scope, machines, domains, volumes: volumeList === undefined ? [] : parseVolumeList(volumeList), networks}
+  return {targets: planPrune(facts), leftToOthers: countLeftToOthers(facts)}
 }
 
 /** Removes each target, saying what it removed; goes on past a failure and rethrows the first. */

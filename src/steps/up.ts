@@ -45,7 +45,7 @@ export type UpOptions = BootOptions & {
  */
 export async function upMachines(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {
   // Shared with other ups; `global-status --prune` waits for it (see host-lock.ts).
-  await withHostLock(services.home, {shared: true, signal: services.signal}, () => upLocked(services, project, machines, options))
+  await withHostLock(services.home, services.virsh.uri, {shared: true, signal: services.signal}, () => upLocked(services, project, machines, options))
 }
 
 async function upLocked(services: Services, project: Project, machines: readonly MachineConfig[], options: UpOptions): Promise<void> {

@@ -98,6 +98,8 @@ export async function vm(project: Project, args: string[], calls: Call[] = [], e
       PATH: `${FAKE_BIN}:${process.env.PATH}`,
       HOME: project.home,
       VM_HOME: project.home,
+      // The shared host lock of qemu:///system stays in the test's own folder.
+      VM_HOST_LOCK_DIR: project.home,
       VM_FAKE_SCENARIO: scenario,
       ...env,
     },

@@ -96,7 +96,7 @@ export async function tree(dir: string): Promise<string[]> {
  * The XML of a domain vm made for MACHINE of PROJECT_DIR (ownership metadata included), as
  * renderDomainXml writes it: what fakes of `virsh dumpxml` answer.
  */
-export function ownedDomainXml(spec: {name: string; machine: string; projectDir: string; mac: string; cpus?: number}): string {
+export function ownedDomainXml(spec: {name: string; machine: string; projectDir: string; mac: string; cpus?: number; uid?: number}): string {
   const {name, machine, projectDir, mac} = spec
   return renderDomainXml({
     name,
@@ -112,7 +112,7 @@ export function ownedDomainXml(spec: {name: string; machine: string; projectDir:
     network: 'default',
     mac,
     serialLogPath: `/var/log/libvirt/qemu/${name}-serial.log`,
-    owner: {projectDir, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
+    owner: {projectDir, machine, toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32), uid: spec.uid ?? process.getuid?.() ?? 0},
   })
 }
 

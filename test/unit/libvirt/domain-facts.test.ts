@@ -66,6 +66,16 @@ describe('libvirt/domain-facts', () => {
     expect(parseDomainFacts(otherNamespace).owner).to.equal(undefined)
   })
 
+  it('reads the uid of the user who made the machine; a domain from before vm recorded it has none', () => {
+    const spec = {...FIXTURE_SPECS.hostile!, owner: {...FIXTURE_SPECS.hostile!.owner, uid: 1001}}
+    expect(parseDomainFacts(renderDomainXml(spec)).owner?.uid).to.equal(1001)
+    // The captured fixtures were defined before the uid was written.
+    expect(parseDomainFacts(fixture('dumpxml-ours.txt')).owner).to.not.have.property('uid')
+    const forged = fixture('dumpxml-ours.txt').replace('</vm:machine>', '<vm:user uid="-1"/></vm:machine>')
+    expect(forged).to.include('uid="-1"')
+    expect(parseDomainFacts(forged).owner).to.not.have.property('uid')
+  })
+
   it('keeps values strings: a machine named 007 stays "007"', () => {
     const xml = fixture('dumpxml-ours.txt').replace('<vm:name>web</vm:name>', '<vm:name>007</vm:name>')
     expect(parseDomainFacts(xml).owner).to.deep.equal({projectDir: '/home/ana/shop', machine: '007'})
@@ -77,7 +87,7 @@ describe('libvirt/domain-facts', () => {
       uuid: spec.uuid,
       mac: spec.mac,
       network: spec.network,
-      owner: {projectDir: HOSTILE_PROJECT, machine: 'web'},
+      owner: {projectDir: HOSTILE_PROJECT, machine: 'web', uid: 1000},
       serialLogPath: spec.serialLogPath,
       cpus: spec.cpus,
       memoryBytes: spec.memoryBytes,

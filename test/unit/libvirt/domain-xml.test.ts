@@ -25,7 +25,7 @@ const KVM_DEFAULTS: DomainSpec = {
   network: 'default',
   mac: '52:54:00:ab:cd:ef',
   serialLogPath: '/var/log/libvirt/qemu/shop-web-1a2b3c4d-serial.log',
-  owner: {projectDir: '/home/ana/shop', machine: 'web', toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
+  owner: {projectDir: '/home/ana/shop', machine: 'web', toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32), uid: 1000},
 }
 
 const QEMU_TCG: DomainSpec = {
@@ -41,7 +41,7 @@ const QEMU_TCG: DomainSpec = {
   seedVolume: 'shop-db-1a2b3c4d-seed.iso',
   mac: '52:54:00:01:02:03',
   serialLogPath: '/home/ana/.cache/libvirt/qemu/log/shop-db-1a2b3c4d-serial.log',
-  owner: {projectDir: '/home/ana/shop', machine: 'db', toolVersion: '0.1.0', boxSha256: 'cd'.repeat(32)},
+  owner: {projectDir: '/home/ana/shop', machine: 'db', toolVersion: '0.1.0', boxSha256: 'cd'.repeat(32), uid: 1000},
 }
 
 const HOSTILE_PROJECT = `/home/ana/<b> & "c" 'd' ]]> <!--\nline2`
@@ -54,7 +54,7 @@ const HOSTILE: DomainSpec = {
   seedVolume: `seed<&"'>.iso`,
   network: `net<&"'>`,
   serialLogPath: `/var/log/it's "<&>".log`,
-  owner: {projectDir: HOSTILE_PROJECT, machine: `web<&"'>\nrm -rf /`, toolVersion: `0.1.0"/><evil/>`, boxSha256: `ab"/><evil x="`},
+  owner: {projectDir: HOSTILE_PROJECT, machine: `web<&"'>\nrm -rf /`, toolVersion: `0.1.0"/><evil/>`, boxSha256: `ab"/><evil x="`, uid: 1000},
 }
 
 const QEMU_TCG_V3: DomainSpec = {...QEMU_TCG, x86_64Level: 3}

@@ -50,7 +50,7 @@ describe('network/ensure-private-network', () => {
       expect(libvirt.changes).to.deep.equal([`net-define ${NAME}`, `net-autostart ${NAME}`, `net-start ${NAME}`])
       const network = libvirt.networks.get(NAME)!
       expect(network).to.include({active: true, autostart: true, persistent: true})
-      expect(network.xml).to.equal(renderNetworkXml(DHCP_PLAN))
+      expect(network.xml).to.equal(renderNetworkXml(DHCP_PLAN, process.getuid?.() ?? 0))
       expect(logged).to.deep.equal([`Creating private network ${NAME} (10.130.226.0/24)`])
     })
 
@@ -62,7 +62,7 @@ describe('network/ensure-private-network', () => {
     })
 
     it('starts our network when it is inactive (after a host reboot without autostart)', async () => {
-      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN), {active: false, autostart: false})
+      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN, process.getuid?.() ?? 0), {active: false, autostart: false})
       expect(await ensurePrivateNetwork(libvirt.virsh, DHCP_PLAN, log)).to.equal('started')
       expect(libvirt.changes).to.deep.equal([`net-start ${NAME}`])
       expect(logged).to.deep.equal([`Starting private network ${NAME}`])
@@ -79,7 +79,7 @@ describe('network/ensure-private-network', () => {
     })
 
     it("refuses a network of that name that another project's metadata claims", async () => {
-      libvirt.add(NAME, renderNetworkXml({...OTHER_PROJECT_PLAN, name: NAME}))
+      libvirt.add(NAME, renderNetworkXml({...OTHER_PROJECT_PLAN, name: NAME}, 1000))
       const error = await rejection(ensurePrivateNetwork(libvirt.virsh, DHCP_PLAN))
       expect((error as VmError).code).to.equal('NETWORK_NOT_OURS')
       expect(error.message).to.include('/home/bob/shop')
@@ -96,7 +96,7 @@ describe('network/ensure-private-network', () => {
     })
 
     it('redefines an inactive network of ours whose addressing the Vmfile changed', async () => {
-      libvirt.add(NAME, renderNetworkXml(STATIC_PLAN), {active: false})
+      libvirt.add(NAME, renderNetworkXml(STATIC_PLAN, process.getuid?.() ?? 0), {active: false})
       expect(await ensurePrivateNetwork(libvirt.virsh, DHCP_PLAN, log)).to.equal('redefined')
       expect(libvirt.changes).to.deep.equal([`net-undefine ${NAME}`, `net-define ${NAME}`, `net-autostart ${NAME}`, `net-start ${NAME}`])
       expect(parseNetworkFacts(libvirt.networks.get(NAME)!.xml).ipv4[0]?.subnet).to.equal('10.130.226.0/24')
@@ -104,7 +104,7 @@ describe('network/ensure-private-network', () => {
     })
 
     it('refuses to change a running network, saying what differs', async () => {
-      libvirt.add(NAME, renderNetworkXml(STATIC_PLAN), {connections: 1})
+      libvirt.add(NAME, renderNetworkXml(STATIC_PLAN, process.getuid?.() ?? 0), {connections: 1})
       const error = await rejection(ensurePrivateNetwork(libvirt.virsh, DHCP_PLAN))
       expect((error as VmError).code).to.equal('PRIVATE_NETWORK_CHANGED')
       expect((error as VmError).detail).to.equal('  subnet: 192.168.56.0/24 → 10.130.226.0/24\n  DHCP range: none → 10.130.226.100-10.130.226.199')
@@ -114,7 +114,7 @@ describe('network/ensure-private-network', () => {
 
     it('notices a DHCP range that is no longer wanted', async () => {
       const withDhcp: PrivateNetworkPlan = {...STATIC_PLAN, dhcpRange: {start: '192.168.56.100', end: '192.168.56.199'}}
-      libvirt.add(NAME, renderNetworkXml(withDhcp))
+      libvirt.add(NAME, renderNetworkXml(withDhcp, 1000))
       const error = await rejection(ensurePrivateNetwork(libvirt.virsh, STATIC_PLAN))
       expect((error as VmError).detail).to.equal('  DHCP range: 192.168.56.100-192.168.56.199 → none')
     })
@@ -122,20 +122,20 @@ describe('network/ensure-private-network', () => {
 
   describe('removePrivateNetworkIfUnused', () => {
     it('keeps the network while machines of the project are left, without asking libvirt', async () => {
-      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN))
+      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN, process.getuid?.() ?? 0))
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 1)).to.equal('machines-left')
       expect(libvirt.calls).to.deep.equal([])
     })
 
     it('stops and undefines our network when the last machine is gone', async () => {
-      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN))
+      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN, process.getuid?.() ?? 0))
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 0)).to.equal('removed')
       expect(libvirt.changes).to.deep.equal([`net-destroy ${NAME}`, `net-undefine ${NAME}`])
       expect(libvirt.networks.size).to.equal(0)
     })
 
     it('only undefines an inactive one', async () => {
-      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN), {active: false})
+      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN, process.getuid?.() ?? 0), {active: false})
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 0)).to.equal('removed')
       expect(libvirt.changes).to.deep.equal([`net-undefine ${NAME}`])
       expect(libvirt.networks.size).to.equal(0)
@@ -149,7 +149,7 @@ describe('network/ensure-private-network', () => {
     it('never removes a network of that name without our ownership', async () => {
       libvirt.add(NAME, DEFAULT_XML.replace('default', NAME))
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 0)).to.equal('not-ours')
-      libvirt.networks.get(NAME)!.xml = renderNetworkXml({...OTHER_PROJECT_PLAN, name: NAME})
+      libvirt.networks.get(NAME)!.xml = renderNetworkXml({...OTHER_PROJECT_PLAN, name: NAME}, 1000)
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 0)).to.equal('not-ours')
       expect(libvirt.changes).to.deep.equal([])
       expect(libvirt.networks.has(NAME)).to.equal(true)
@@ -157,14 +157,14 @@ describe('network/ensure-private-network', () => {
 
     it('never touches libvirt\'s default network or any other', async () => {
       libvirt.add('default', DEFAULT_XML)
-      libvirt.add(OTHER_PROJECT_PLAN.name, renderNetworkXml(OTHER_PROJECT_PLAN))
+      libvirt.add(OTHER_PROJECT_PLAN.name, renderNetworkXml(OTHER_PROJECT_PLAN, process.getuid?.() ?? 0))
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 0)).to.equal('absent')
       expect(libvirt.changes).to.deep.equal([])
       expect([...libvirt.networks.keys()]).to.deep.equal(['default', OTHER_PROJECT_PLAN.name])
     })
 
     it('keeps a network that still has interfaces attached (a guest someone connected by hand)', async () => {
-      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN), {connections: 1})
+      libvirt.add(NAME, renderNetworkXml(DHCP_PLAN, process.getuid?.() ?? 0), {connections: 1})
       expect(await removePrivateNetworkIfUnused(libvirt.virsh, SHOP, 0)).to.equal('interfaces-attached')
       expect(libvirt.changes).to.deep.equal([])
     })
@@ -173,8 +173,8 @@ describe('network/ensure-private-network', () => {
   describe('inspectSubnets', () => {
     it("lists other networks' subnets as taken and the project's own as current", async () => {
       libvirt.add('default', DEFAULT_XML)
-      libvirt.add(OTHER_PROJECT_PLAN.name, renderNetworkXml(OTHER_PROJECT_PLAN))
-      libvirt.add(NAME, renderNetworkXml(STATIC_PLAN))
+      libvirt.add(OTHER_PROJECT_PLAN.name, renderNetworkXml(OTHER_PROJECT_PLAN, process.getuid?.() ?? 0))
+      libvirt.add(NAME, renderNetworkXml(STATIC_PLAN, process.getuid?.() ?? 0))
       expect(await inspectSubnets(libvirt.virsh, NAME)).to.deep.equal({
         taken: ['192.168.122.0/24', OTHER_PROJECT_PLAN.subnet],
         current: '192.168.56.0/24',

@@ -78,11 +78,11 @@ describe('network/network-xml', () => {
     for (const [name, plan] of Object.entries(CASES)) {
       describe(name, () => {
         it('renders the golden file', () => {
-          expectGolden(renderNetworkXml(plan), golden(name))
+          expectGolden(renderNetworkXml(plan, 1000), golden(name))
         })
 
         it("is valid per libvirt's network schema (virt-xml-validate)", () => {
-          const path = file(name, renderNetworkXml(plan))
+          const path = file(name, renderNetworkXml(plan, 1000))
           const result = runTool('virt-xml-validate', [path, 'network'], 'libvirt-clients libxml2-utils')
           expect(`${result.stdout}${result.stderr}`.trim()).to.equal(`${path} validates`)
           expect(result.status).to.equal(0)
@@ -91,12 +91,12 @@ describe('network/network-xml', () => {
     }
 
     it('is isolated: no <forward>, so guests reach each other and the host, nothing beyond', () => {
-      const path = file('isolated', renderNetworkXml(WITH_DHCP))
+      const path = file('isolated', renderNetworkXml(WITH_DHCP, 1000))
       expect(xpath(path, 'count(/network/forward)')).to.equal('0')
     })
 
     it('names the bridge with STP on and no forwarding delay, and a local-only DNS domain', () => {
-      const path = file('bridge', renderNetworkXml(WITH_DHCP))
+      const path = file('bridge', renderNetworkXml(WITH_DHCP, 1000))
       expect(xpath(path, 'string(/network/bridge/@name)')).to.equal('vmbr-549df1e2')
       expect(xpath(path, 'string(/network/bridge/@stp)')).to.equal('on')
       expect(xpath(path, 'string(/network/bridge/@delay)')).to.equal('0')
@@ -105,32 +105,37 @@ describe('network/network-xml', () => {
     })
 
     it('runs a DHCP server only when the plan has a range', () => {
-      const dhcp = file('dhcp', renderNetworkXml(WITH_DHCP))
+      const dhcp = file('dhcp', renderNetworkXml(WITH_DHCP, 1000))
       expect(xpath(dhcp, 'string(/network/ip/@address)')).to.equal('10.130.226.1')
       expect(xpath(dhcp, 'string(/network/ip/@netmask)')).to.equal('255.255.255.0')
       expect(xpath(dhcp, 'string(/network/ip/dhcp/range/@start)')).to.equal('10.130.226.100')
       expect(xpath(dhcp, 'string(/network/ip/dhcp/range/@end)')).to.equal('10.130.226.199')
-      const none = file('no-dhcp', renderNetworkXml(STATIC_ONLY))
+      const none = file('no-dhcp', renderNetworkXml(STATIC_ONLY, 1000))
       expect(xpath(none, 'string(/network/ip/@address)')).to.equal('192.168.56.1')
       expect(xpath(none, 'count(//dhcp)')).to.equal('0')
     })
 
     it('reads back a hostile project path exactly, adding no element', () => {
-      const path = file('hostile-roundtrip', renderNetworkXml(HOSTILE))
+      const path = file('hostile-roundtrip', renderNetworkXml(HOSTILE, 1000))
       const project = `/network/metadata/*[local-name()="network" and namespace-uri()="${NETWORK_METADATA_NS}"]/*[local-name()="project"]`
       expect(xpath(path, `string(${project})`)).to.equal(HOSTILE_PROJECT)
-      expect(xpath(path, 'count(//*)')).to.equal(xpath(file('plain', renderNetworkXml(WITH_DHCP)), 'count(//*)'))
+      expect(xpath(path, 'count(//*)')).to.equal(xpath(file('plain', renderNetworkXml(WITH_DHCP, 1000)), 'count(//*)'))
     })
 
     it('is pure: the same plan gives the same bytes', () => {
-      expect(renderNetworkXml(structuredClone(WITH_DHCP))).to.equal(renderNetworkXml(WITH_DHCP))
+      expect(renderNetworkXml(structuredClone(WITH_DHCP), 1000)).to.equal(renderNetworkXml(WITH_DHCP, 1000))
     })
   })
 
   describe('parseNetworkOwner', () => {
     it('reads the project back from our own rendering', () => {
-      expect(parseNetworkOwner(renderNetworkXml(WITH_DHCP))).to.equal('/home/ana/shop')
-      expect(parseNetworkOwner(renderNetworkXml(HOSTILE))).to.equal(HOSTILE_PROJECT)
+      expect(parseNetworkOwner(renderNetworkXml(WITH_DHCP, 1000))).to.equal('/home/ana/shop')
+      expect(parseNetworkOwner(renderNetworkXml(HOSTILE, 1000))).to.equal(HOSTILE_PROJECT)
+    })
+
+    it('reads back the uid of the user who made it; a network from before vm recorded it has none', () => {
+      expect(parseNetworkFacts(renderNetworkXml(WITH_DHCP, 1001)).ownerUid).to.equal(1001)
+      expect(parseNetworkFacts(DUMPED_OURS)).to.not.have.property('ownerUid')
     })
 
     it('finds our metadata by namespace when libvirt writes it under another prefix', () => {
@@ -167,7 +172,7 @@ describe('network/network-xml', () => {
     })
 
     it('round-trips our plan', () => {
-      expect(parseNetworkSubnets(renderNetworkXml(STATIC_ONLY))).to.deep.equal(['192.168.56.0/24'])
+      expect(parseNetworkSubnets(renderNetworkXml(STATIC_ONLY, 1000))).to.deep.equal(['192.168.56.0/24'])
     })
   })
 

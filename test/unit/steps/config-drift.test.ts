@@ -20,7 +20,7 @@ const SPEC: DomainSpec = {
   network: 'default',
   mac: '52:54:00:00:00:01',
   serialLogPath: '/tmp/serial.log',
-  owner: {projectDir: '/home/ana/shop', machine: 'web', toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32)},
+  owner: {projectDir: '/home/ana/shop', machine: 'web', toolVersion: '0.1.0', boxSha256: 'ab'.repeat(32), uid: 1000},
 }
 const HTTP: PortForward = {hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80, protocol: 'tcp'}
 const MACHINE: MachineConfig = {name: 'web', box: {kind: 'catalog', name: 'debian-12'}, cpus: 2, memoryBytes: 2 ** 30, diskBytes: 2 ** 33, accelerator: 'tcg', folders: [], ports: [HTTP], provisioners: []}
