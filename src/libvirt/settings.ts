@@ -12,6 +12,8 @@ export type LibvirtSettings = {
   readonly local: boolean
   /** Folder where libvirt writes the serial console logs, when the host is this machine. */
   readonly serialLogDir?: string
+  /** qemu:///system on this host: one libvirtd, run as root, that every user of the machine shares. */
+  readonly system: boolean
   /** How much of /dev/kvm is ours to check (see inspectAccelerator). */
   readonly kvmDeviceCheck: 'read-write' | 'exists' | 'remote'
 }
@@ -35,6 +37,7 @@ export function resolveLibvirtSettings(env: NodeJS.ProcessEnv = process.env, hom
     network: 'default',
     local,
     serialLogDir: !local ? undefined : session ? join(cacheHome, 'libvirt/qemu/log') : '/var/log/libvirt/qemu',
+    system: local && !session,
     kvmDeviceCheck: !local ? 'remote' : session ? 'read-write' : 'exists',
   }
 }

@@ -2,6 +2,7 @@ import {InterruptedError, VmError} from '../errors.js'
 import {chooseDomainType, type DomainTypeChoice} from '../machine/accelerator.js'
 import {hostArch} from '../box/catalog.js'
 import {ensureNetwork, ensurePool, inspectAccelerator, requirePoolSpace} from '../machine/host.js'
+import {installVirtiofsdWrapper} from '../folders/install-virtiofsd-wrapper.js'
 import {withHostLock} from '../machine/host-lock.js'
 import {inspectSuspended} from '../libvirt/managed-save.js'
 import {inspectMachine, inspectPauseProblem, type MachineStatus} from '../machine/inspect.js'
@@ -58,7 +59,10 @@ async function upLocked(services: Services, project: Project, machines: readonly
   const toStart = machines.filter((_, i) => statuses[i]!.state !== 'running')
   await requireProjectKey(project, statuses.filter((s) => s.state !== 'not_created').map((s) => s.name), services.home.dataDir)
   await ensureNetwork(virsh, libvirt.network, out.info)
-  const {virtiofsdPath} = await checkEnvironment(services, {toCreate, toStart, grant: project.grant})
+  const environment = await checkEnvironment(services, {toCreate, toStart, grant: project.grant})
+  // libvirtd of qemu:///system runs virtiofsd as root: vm's wrapper maps the guest's ids instead.
+  const virtiofsdPath =
+    environment.virtiofsdPath && libvirt.system ? await installVirtiofsdWrapper(services.home, environment.virtiofsdPath) : environment.virtiofsdPath
   const userConfigs = await prepareUserConfigs(services, project, toCreate)
   const arch = hostArch()
   const {plans, authorizedKey} = await prepareCreation(services, project, toCreate, arch, options.insecure)

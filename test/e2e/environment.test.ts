@@ -1,4 +1,4 @@
-import {chmod, chown, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
@@ -224,14 +224,59 @@ describe('a development environment on real libvirt', function () {
     expect(ports).to.deep.equal([{machine: 'web', state: 'running', active: true, hostIp: '127.0.0.1', hostPort: HTTP_PORT, guestPort: 80, protocol: 'tcp'}])
   })
 
+  it("never hands the guest the user's ssh agent, even with ForwardAgent yes in the ssh config; vm ssh -A does", async function () {
+    const dir = await tempDir('vm-e2e-agent-')
+    const socket = join(dir, 'agent.sock')
+    const agent = execa('ssh-agent', ['-D', '-a', socket], {reject: false})
+    // The user's own config says ForwardAgent yes for every host (ssh reads root's config by uid, not $HOME).
+    const config = '/etc/ssh/ssh_config.d/zz-vm-e2e-forward-agent.conf'
+    await writeFile(config, 'Host *\n  ForwardAgent yes\n')
+    try {
+      await waitFor(async () => (await stat(socket).catch(() => undefined))?.isSocket() === true, 10_000)
+      const look = 'if test -S "$SSH_AUTH_SOCK"; then echo agent; else echo none; fi'
+      const plain = await run(['ssh', 'web', '--', look], {SSH_AUTH_SOCK: socket})
+      expect(plain.exitCode, plain.stderr).to.equal(0)
+      expect(plain.stdout.trim()).to.equal('none')
+      const asked = await run(['ssh', '-A', 'web', '--', look], {SSH_AUTH_SOCK: socket})
+      expect(asked.exitCode, asked.stderr).to.equal(0)
+      expect(asked.stdout.trim()).to.equal('agent')
+    } finally {
+      await rm(config, {force: true})
+      if (agent.pid !== undefined) process.kill(agent.pid, 'SIGTERM')
+      await agent
+    }
+  })
+
   it('a live virtiofs folder shows changes both ways at once', async function () {
-    // virtiofs keeps numeric owners: the folder belongs to uid 1000 as on a typical desktop, and
-    // vm's user is the guest's first user, uid 1000.
-    await chown(join(projectDir, 'live'), 1000, 1000)
+    // vm's wrapper runs virtiofsd in a user namespace: the user who ran vm (root here) is vm's
+    // user in the guest (uid 1000), so the folder is the guest user's without any chown.
     await writeFile(join(projectDir, 'live/from-host.txt'), 'host wrote this\n')
     expect(await ssh('web', 'cat /srv/live/from-host.txt')).to.equal('host wrote this')
+    expect(await ssh('web', 'stat -c %u /srv/live/from-host.txt')).to.equal('1000')
     await ssh('web', 'echo guest wrote this > /srv/live/from-guest.txt')
     expect((await readFile(join(projectDir, 'live/from-guest.txt'), 'utf8')).trim()).to.equal('guest wrote this')
+    expect((await stat(join(projectDir, 'live/from-guest.txt'))).uid).to.equal(process.getuid!())
+  })
+
+  it("the guest's root in a virtiofs folder: what it writes is not root's on the host; other owners' files and paths outside the share are out of reach", async function () {
+    const hostOnly = await tempDir('vm-e2e-host-only-')
+    await ssh('web', 'sudo sh -c "echo guest root wrote this > /srv/live/from-guest-root.txt"')
+    const made = await stat(join(projectDir, 'live/from-guest-root.txt'))
+    // Not root, not the user: the spare range of guest ids (root has no /etc/subuid range here).
+    expect(made.uid).to.not.equal(0)
+    expect(made.uid).to.be.greaterThan(65535)
+    // A host file of another owner than the user (here: not mapped at all) is out of reach.
+    await writeFile(join(projectDir, 'live/someone-elses.txt'), 'keep\n', {mode: 0o666})
+    await chown(join(projectDir, 'live/someone-elses.txt'), 4242, 4242)
+    const chowned = await ssh('web', 'sudo chown root /srv/live/someone-elses.txt 2>&1 && echo chowned || echo refused')
+    expect(chowned.split('\n').at(-1)).to.equal('refused')
+    expect((await stat(join(projectDir, 'live/someone-elses.txt'))).uid).to.equal(4242)
+    // A symlink in the share to a host folder leads, in the guest, to the guest's own folder:
+    // virtiofsd serves the share alone.
+    await rm(join(projectDir, 'live/host-tmp'), {force: true})
+    await symlink(hostOnly, join(projectDir, 'live/host-tmp'))
+    await ssh('web', 'sudo mkdir -p ' + hostOnly + ' && sudo sh -c "echo escaped > /srv/live/host-tmp/escape.txt"')
+    expect(await stat(join(hostOnly, 'escape.txt')).catch(() => 'absent')).to.equal('absent')
   })
 
   it('vm rsync mirrors the host folder, deletions included; vm rsync-auto follows changes', async function () {

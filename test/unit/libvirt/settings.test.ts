@@ -12,6 +12,7 @@ describe('libvirt/settings', () => {
       poolPath: '/var/lib/libvirt/images/vmfile',
       network: 'default',
       serialLogDir: '/var/log/libvirt/qemu',
+      system: true,
       kvmDeviceCheck: 'exists',
       local: true,
     })
@@ -39,6 +40,7 @@ describe('libvirt/settings', () => {
       poolPath: '/home/ana/.local/share/libvirt/images/vmfile',
       network: 'default',
       serialLogDir: '/home/ana/.cache/libvirt/qemu/log',
+      system: false,
       kvmDeviceCheck: 'read-write',
       local: true,
     })
@@ -61,6 +63,7 @@ describe('libvirt/settings', () => {
       poolPath: '/var/lib/libvirt/images/vmfile',
       network: 'default',
       serialLogDir: undefined,
+      system: false,
       kvmDeviceCheck: 'remote',
       local: false,
     })
