@@ -10,7 +10,7 @@ import type {Services} from '../services.js'
 
 export default class GlobalStatus extends VmCommand {
   static override summary = 'Show every machine vm manages on this libvirt host, across projects.'
-  static override description = `Read live from libvirt: every domain that carries vm's ownership metadata, with its project folder, state and IP. Nothing is cached, so nothing goes stale; a machine whose project folder was deleted is still listed (marked "folder gone"). Works from any folder. --json prints a list of {name, project, state, ip, domain, projectExists}; state is libvirt's (running, shutoff, paused, ...) or "suspended".
+  static override description = `Read live from libvirt: every domain that carries vm's ownership metadata, with its project folder, state and IP. Nothing is cached, so nothing goes stale; a machine whose project folder was deleted is still listed (marked "folder gone"). Works from any folder. --json prints a list of {name, project, state, ip, domain, projectExists, ownerUid} (ownerUid: who made it, absent for machines made before vm recorded it); state is libvirt's (running, shutoff, paused, ...) or "suspended".
 
 --prune removes, after listing them and asking: the machines of project folders that are gone (domain and disk), volumes in vm's pool whose machine is gone (an \`up\` killed halfway), and private networks of projects that have no machines left. Boxes are left to \`vm box prune\`.
 
