@@ -13,4 +13,27 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_'}],
     },
   },
+  {
+    // src/libvirt/ is the only code that knows virsh's command line: everything else asks Virsh
+    // for a typed operation.
+    files: ['src/**/*.ts'],
+    ignores: ['src/libvirt/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name=/^(run|query|runWithXmlFile)$/][callee.object.name='virsh']",
+          message: 'virsh arguments belong in src/libvirt/: add a typed method to Virsh.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(run|query|runWithXmlFile)$/][callee.object.property.name='virsh']",
+          message: 'virsh arguments belong in src/libvirt/: add a typed method to Virsh.',
+        },
+        {
+          selector: "CallExpression[callee.property.name='run'] > Literal.arguments:first-child[value='virsh']",
+          message: 'Only src/libvirt/ runs virsh.',
+        },
+      ],
+    },
+  },
 )

@@ -204,6 +204,79 @@ export class Virsh {
     }
   }
 
+  /** The volumes of POOL; empty when there is no such pool (nothing of vm's can be there). */
+  async listVolumesIfPool(pool: string): Promise<string[]> {
+    const out = await this.query(['vol-list', '--pool', pool])
+    return out === undefined ? [] : parseVolumeList(out)
+  }
+
+  async destroyPool(name: string): Promise<void> {
+    await this.run(['pool-destroy', name])
+  }
+
+  /** Makes libvirt measure the pool again: it keeps the numbers of its last refresh. */
+  async refreshPool(name: string): Promise<void> {
+    await this.run(['pool-refresh', name])
+  }
+
+  /** `pool-info --bytes` as virsh prints it (sizes in bytes); undefined when there is no such pool. */
+  async poolInfoInBytes(name: string): Promise<string | undefined> {
+    return this.query(['pool-info', '--bytes', name])
+  }
+
+  /** `virsh capabilities`: the host's and each guest architecture's XML. */
+  async capabilities(): Promise<string> {
+    return this.run(['capabilities'])
+  }
+
+  /** Continues a paused domain. */
+  async resumeDomain(name: string): Promise<void> {
+    await this.run(['resume', name])
+  }
+
+  /**
+   * Hands the terminal to `virsh console` (Ctrl-] leaves) and returns its exit status; no
+   * deadline, as the session lasts as long as the user wants.
+   */
+  async attachConsole(domain: string, force: boolean): Promise<number> {
+    const result = await this.runner.run('virsh', ['-c', this.uri, 'console', domain, ...(force ? ['--force'] : [])], {stdio: 'inherit', timeoutMs: undefined})
+    return result.exitCode
+  }
+
+  /** Sets our element KEY of namespace NS in the domain's metadata: in the persistent config, and the live state too when LIVE. */
+  async setDomainMetadata(domain: string, ns: string, key: string, xml: string, live: boolean): Promise<void> {
+    await this.run(['metadata', domain, ns, '--key', key, '--set', xml, ...(live ? ['--live'] : []), '--config'])
+  }
+
+  /** The network's XML (live when it runs), or undefined when there is no such network. */
+  async networkXml(name: string): Promise<string | undefined> {
+    return this.query(['net-dumpxml', name])
+  }
+
+  /** Every network, active or not. */
+  async listNetworks(): Promise<string[]> {
+    return parseNameList(await this.run(['net-list', '--all', '--name']))
+  }
+
+  /** Defines a persistent network from XML. */
+  async defineNetwork(xml: string): Promise<void> {
+    await this.runWithXmlFile('net-define', xml)
+  }
+
+  /** Starts the network with libvirtd from now on (after a host reboot machines find it running). */
+  async autostartNetwork(name: string): Promise<void> {
+    await this.run(['net-autostart', name])
+  }
+
+  /** Stops an active network: its bridge and dnsmasq go away. */
+  async destroyNetwork(name: string): Promise<void> {
+    await this.run(['net-destroy', name])
+  }
+
+  async undefineNetwork(name: string): Promise<void> {
+    await this.run(['net-undefine', name])
+  }
+
   async deleteVolume(pool: string, volume: string): Promise<void> {
     await this.run(['vol-delete', '--pool', pool, volume])
   }

@@ -21,7 +21,7 @@ export async function ensurePool(virsh: Virsh, settings: LibvirtSettings, log: (
     // building and starting the pool makes the folder again and forgets them; boxes are then
     // imported again, and machines whose disks were there say so when started.
     log(`The folder of libvirt pool ${settings.pool} (${settings.poolPath}) is gone; making it again.`)
-    await virsh.run(['pool-destroy', settings.pool])
+    await virsh.destroyPool(settings.pool)
     await virsh.buildPool(settings.pool)
     await virsh.startPool(settings.pool)
     return
@@ -39,8 +39,8 @@ export const MIN_POOL_FREE_BYTES = 2 ** 30
  */
 export async function requirePoolSpace(virsh: Virsh, settings: LibvirtSettings, purpose = 'a new machine'): Promise<void> {
   // libvirt keeps the numbers of its last refresh: space freed since would still count as used.
-  await virsh.run(['pool-refresh', settings.pool])
-  const out = await virsh.query(['pool-info', '--bytes', settings.pool])
+  await virsh.refreshPool(settings.pool)
+  const out = await virsh.poolInfoInBytes(settings.pool)
   const free = out === undefined ? undefined : parsePoolFreeBytes(out)
   if (free === undefined || free >= MIN_POOL_FREE_BYTES) return
   throw new VmError(`Not enough free disk space for ${purpose}: pool ${settings.pool} has ${formatSize(free)} free, vm needs ${formatSize(MIN_POOL_FREE_BYTES)}.`, {
@@ -83,7 +83,7 @@ export async function ensureNetwork(virsh: Virsh, name: string, log: (line: stri
  * opens it, so only its presence is ours to check; for a remote host libvirt's word is all we have.
  */
 export async function inspectAccelerator(virsh: Virsh, arch: string, device: 'read-write' | 'exists' | 'remote'): Promise<AcceleratorFacts> {
-  const offered = parseGuestDomainTypes(await virsh.run(['capabilities']), arch)
+  const offered = parseGuestDomainTypes(await virsh.capabilities(), arch)
   return {offered, kvmDeviceProblem: device === 'remote' ? undefined : await kvmDeviceProblem(device)}
 }
 

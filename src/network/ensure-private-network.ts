@@ -1,6 +1,5 @@
 import {VmError} from '../errors.js'
 import type {Virsh} from '../libvirt/virsh.js'
-import {autostartNetwork, defineNetwork, destroyNetwork, networkXml, undefineNetwork} from './network-virsh.js'
 import {parseNetworkFacts, renderNetworkXml, type NetworkFacts} from './network-xml.js'
 import {privateNetworkName, type PrivateNetworkPlan} from './private-network.js'
 
@@ -21,7 +20,7 @@ export async function ensurePrivateNetwork(
   plan: PrivateNetworkPlan,
   log: (line: string) => void = () => {},
 ): Promise<EnsureNetworkOutcome> {
-  const xml = await networkXml(virsh, plan.name)
+  const xml = await virsh.networkXml(plan.name)
   if (xml === undefined) {
     log(`Creating private network ${plan.name} (${plan.subnet})`)
     await create(virsh, plan, {undoOnFailure: true})
@@ -34,7 +33,7 @@ export async function ensurePrivateNetwork(
   if (changes.length > 0) {
     if (active) throw new PrivateNetworkChangedError(plan, changes)
     log(`Redefining private network ${plan.name} (${plan.subnet})`)
-    await undefineNetwork(virsh, plan.name)
+    await virsh.undefineNetwork(plan.name)
     await create(virsh, plan, {undoOnFailure: false})
     return 'redefined'
   }
@@ -55,13 +54,13 @@ export type RemoveNetworkOutcome = 'removed' | 'absent' | 'machines-left' | 'int
 export async function removePrivateNetworkIfUnused(virsh: Virsh, projectDir: string, remainingMachines: number): Promise<RemoveNetworkOutcome> {
   if (remainingMachines > 0) return 'machines-left'
   const name = privateNetworkName(projectDir)
-  const xml = await networkXml(virsh, name)
+  const xml = await virsh.networkXml(name)
   if (xml === undefined) return 'absent'
   const facts = parseNetworkFacts(xml)
   if (facts.owner !== projectDir) return 'not-ours'
   if (facts.connections > 0) return 'interfaces-attached'
-  if ((await virsh.networkInfo(name))?.Active === 'yes') await destroyNetwork(virsh, name)
-  await undefineNetwork(virsh, name)
+  if ((await virsh.networkInfo(name))?.Active === 'yes') await virsh.destroyNetwork(name)
+  await virsh.undefineNetwork(name)
   return 'removed'
 }
 
@@ -70,12 +69,12 @@ export async function removePrivateNetworkIfUnused(virsh: Virsh, projectDir: str
  * start (typically: its subnet is already routed on the host), so a failed `up` leaves nothing.
  */
 async function create(virsh: Virsh, plan: PrivateNetworkPlan, {undoOnFailure}: {undoOnFailure: boolean}): Promise<void> {
-  await defineNetwork(virsh, renderNetworkXml(plan, process.getuid?.() ?? 0))
+  await virsh.defineNetwork(renderNetworkXml(plan, process.getuid?.() ?? 0))
   try {
-    await autostartNetwork(virsh, plan.name)
+    await virsh.autostartNetwork(plan.name)
     await virsh.startNetwork(plan.name)
   } catch (error) {
-    if (undoOnFailure) await undefineNetwork(virsh, plan.name).catch(() => {})
+    if (undoOnFailure) await virsh.undefineNetwork(plan.name).catch(() => {})
     throw error
   }
 }

@@ -1,5 +1,4 @@
 import type {Virsh} from '../libvirt/virsh.js'
-import {listNetworks, networkXml} from './network-virsh.js'
 import {parseNetworkSubnets} from './network-xml.js'
 
 export type SubnetsInUse = {
@@ -16,9 +15,9 @@ export type SubnetsInUse = {
 export async function inspectSubnets(virsh: Virsh, own: string): Promise<SubnetsInUse> {
   const taken: string[] = []
   let current: string | undefined
-  for (const name of await listNetworks(virsh)) {
+  for (const name of await virsh.listNetworks()) {
     // A network removed between the listing and this read is simply not there any more.
-    const xml = await networkXml(virsh, name)
+    const xml = await virsh.networkXml(name)
     if (xml === undefined) continue
     const subnets = parseNetworkSubnets(xml)
     if (name === own) current = subnets[0]

@@ -67,11 +67,6 @@ function recordOf(node: XmlNode): ProvisionRecord | undefined {
   return status === undefined ? {state, at, failed} : {state, at, failed, status}
 }
 
-/** virsh argv (after `-c URI`) that sets the record in the domain's live state and its persistent config, or only the config. */
-export function provisionRecordArgs(domain: string, record: ProvisionRecord, live: boolean): string[] {
-  return ['metadata', domain, PROVISION_NS, '--key', PROVISION_KEY, '--set', renderProvisionRecord(record), ...(live ? ['--live'] : []), '--config']
-}
-
 /**
  * Records RECORD in the domain's metadata, replacing an earlier one. On a running domain
  * `--config` alone changes only the next boot's definition, invisible in `dumpxml` until then;
@@ -81,10 +76,10 @@ export function provisionRecordArgs(domain: string, record: ProvisionRecord, liv
  */
 export async function writeProvisionRecord(virsh: Virsh, domain: string, record: ProvisionRecord): Promise<void> {
   try {
-    await virsh.run(provisionRecordArgs(domain, record, true))
+    await virsh.setDomainMetadata(domain, PROVISION_NS, PROVISION_KEY, renderProvisionRecord(record), true)
   } catch (error) {
     if (!(error instanceof CommandFailedError && /domain is not running/i.test(error.result.stderr))) throw error
-    await virsh.run(provisionRecordArgs(domain, record, false))
+    await virsh.setDomainMetadata(domain, PROVISION_NS, PROVISION_KEY, renderProvisionRecord(record), false)
   }
 }
 

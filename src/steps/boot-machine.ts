@@ -34,7 +34,7 @@ export function bootMachine(services: Services, project: Project, machine: Machi
     {
       title: `start ${domain}`,
       run: async () => {
-        if (status.state === 'paused') await virsh.run(['resume', domain])
+        if (status.state === 'paused') await virsh.resumeDomain(domain)
         else await virsh.startDomain(domain).catch((error: unknown) => rethrowPortFailure(error, machine.name))
         deadline = deadlineIn(options.timeoutSeconds)
         milestone('booting')

@@ -17,10 +17,6 @@ export type ConsoleOptions = {
 }
 
 /** `virsh -c URI console DOMAIN [--force]`. Pure. */
-function consoleArgs(uri: string, domain: string, force: boolean): string[] {
-  return ['-c', uri, 'console', domain, ...(force ? ['--force'] : [])]
-}
-
 /**
  * `vm console`: hands the terminal to `virsh console` on the machine's serial port until the
  * user leaves with Ctrl-]. Returns virsh's exit status.
@@ -31,13 +27,12 @@ export async function openConsole(services: Services, project: Project, machine:
   if (status.state !== 'running') throw await notRunningError(services, machine.name, status)
   if (!options.terminal) throw await noTerminalError(machine.name, status)
   services.out.warn(`Connected to the serial console of ${machine.name}; press Ctrl-] to leave.`)
-  // No deadline: the session lasts as long as the user wants it.
-  const result = await services.runner.run('virsh', consoleArgs(virsh.uri, status.domain, options.force), {stdio: 'inherit', timeoutMs: undefined})
-  if (result.exitCode !== 0 && !options.force) {
+  const exitCode = await virsh.attachConsole(status.domain, options.force)
+  if (exitCode !== 0 && !options.force) {
     // virsh's own message went to the terminal; the likeliest cause is a session elsewhere.
     services.out.warn(`Hint: if another session holds the console, \`vm console ${machine.name} --force\` takes it over.`)
   }
-  return result.exitCode
+  return exitCode
 }
 
 async function notRunningError(services: Services, machine: string, status: MachineStatus): Promise<VmError> {

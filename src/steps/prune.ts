@@ -1,9 +1,7 @@
 import {VmError} from '../errors.js'
 import {inspectAllMachines, type ManagedMachine} from '../machine/inspect-all.js'
 import {overlayVolumeName, seedVolumeName} from '../machine/names.js'
-import {listNetworks, networkXml, destroyNetwork, undefineNetwork} from '../network/network-virsh.js'
 import {parseNetworkFacts} from '../network/network-xml.js'
-import {parseVolumeList} from '../libvirt/virsh-parse.js'
 import type {Services} from '../services.js'
 import {isPathGone} from '../util/path-gone.js'
 
@@ -99,16 +97,16 @@ export async function inspectPrunable(services: Services, scope: PruneScope): Pr
   const {virsh, libvirt} = services
   const machines = await inspectAllMachines(virsh)
   const domains = await virsh.listDomains()
-  const volumeList = await virsh.query(['vol-list', '--pool', libvirt.pool])
+  const volumes = await virsh.listVolumesIfPool(libvirt.pool)
   const networks = await Promise.all(
-    (await listNetworks(virsh)).map(async (name) => {
-      const xml = await networkXml(virsh, name)
+    (await virsh.listNetworks()).map(async (name) => {
+      const xml = await virsh.networkXml(name)
       const facts = xml === undefined ? undefined : parseNetworkFacts(xml)
       const projectExists = facts?.owner === undefined ? true : !(await isPathGone(facts.owner))
       return {name, owner: facts?.owner, ...(facts?.ownerUid === undefined ? {} : {ownerUid: facts.ownerUid}), connections: facts?.connections ?? 0, projectExists}
     }),
   )
-  const facts = {scope, machines, domains, volumes: volumeList === undefined ? [] : parseVolumeList(volumeList), networks}
+  const facts = {scope, machines, domains, volumes, networks}
   return {targets: planPrune(facts), leftToOthers: countLeftToOthers(facts)}
 }
 
@@ -124,8 +122,8 @@ export async function prune(services: Services, targets: readonly PruneTarget[])
       } else if (target.kind === 'volume') {
         await virsh.deleteVolumeIfPresent(libvirt.pool, target.name)
       } else {
-        if ((await virsh.networkInfo(target.name))?.Active === 'yes') await destroyNetwork(virsh, target.name)
-        await undefineNetwork(virsh, target.name)
+        if ((await virsh.networkInfo(target.name))?.Active === 'yes') await virsh.destroyNetwork(target.name)
+        await virsh.undefineNetwork(target.name)
       }
       out.info(`removed ${describePruneTarget(target)}`)
     } catch (error) {

@@ -3,11 +3,12 @@ import {spawnSync} from 'node:child_process'
 import {expect} from 'chai'
 
 import {CommandFailedError} from '../../../src/exec/runner.js'
-import type {Virsh} from '../../../src/libvirt/virsh.js'
+import type {Runner} from '../../../src/exec/runner.js'
+import {Virsh} from '../../../src/libvirt/virsh.js'
 import {
   parseProvisionRecord,
+  PROVISION_KEY,
   PROVISION_NS,
-  provisionRecordArgs,
   renderProvisionRecord,
   writeProvisionRecord,
   type ProvisionRecord,
@@ -59,18 +60,25 @@ function virshTestDriver(commands: string[][]): {status: number | null; stdout: 
 }
 
 /** A Virsh whose run() answers from a list: a string is stdout, an Error is thrown. */
+/** The virsh argv (after `-c URI`) that writes RECORD: what libvirt's test driver is given below. */
+function provisionRecordArgs(domain: string, record: ProvisionRecord, live: boolean): string[] {
+  return ['metadata', domain, PROVISION_NS, '--key', PROVISION_KEY, '--set', renderProvisionRecord(record), ...(live ? ['--live'] : []), '--config']
+}
+
+/** The real Virsh on a runner that answers in turn and records each virsh argv after `-c URI`. */
 function fakeVirsh(answers: Array<string | Error>): {virsh: Virsh; calls: string[][]} {
   const calls: string[][] = []
-  const virsh = {
-    run: async (args: readonly string[]) => {
+  const runner = {
+    run: async (_command: string, argv: readonly string[]) => {
+      const args = argv.slice(2)
       calls.push([...args])
       const answer = answers.shift()
       if (answer === undefined) throw new Error(`unexpected virsh ${args.join(' ')}`)
       if (answer instanceof Error) throw answer
-      return answer
+      return {stdout: answer, stderr: '', exitCode: 0}
     },
-  } as unknown as Virsh
-  return {virsh, calls}
+  } as unknown as Runner
+  return {virsh: new Virsh(runner, 'test:///default'), calls}
 }
 
 function virshFailure(stderr: string): CommandFailedError {
@@ -128,18 +136,6 @@ describe('provision/record', () => {
         at: AT,
         failed: 'x',
       })
-    })
-  })
-
-  describe('provisionRecordArgs', () => {
-    it('sets our namespace under our key, in the live state and the config, or the config only', () => {
-      const xml = renderProvisionRecord({state: 'done', at: AT})
-      expect(provisionRecordArgs('shop-web-1a2b3c4d', {state: 'done', at: AT}, true)).to.deep.equal([
-        'metadata', 'shop-web-1a2b3c4d', 'https://vmfile.dev/xmlns/provision/1', '--key', 'vmprov', '--set', xml, '--live', '--config',
-      ])
-      expect(provisionRecordArgs('shop-web-1a2b3c4d', {state: 'done', at: AT}, false)).to.deep.equal([
-        'metadata', 'shop-web-1a2b3c4d', PROVISION_NS, '--key', 'vmprov', '--set', xml, '--config',
-      ])
     })
   })
 
